@@ -1,0 +1,24 @@
+"""The ``linewatch`` command: one console script, a subcommand per job.
+
+Each subcommand prints human text by default and JSON with ``--json``. Configuration errors go to
+stderr as ``file:line: path: what is wrong (how to fix)`` and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import click
+
+from correlator.cli.config_cmds import check_config
+from correlator.cli.db_cmds import db
+from correlator.cli.inventory_cmds import inventory
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="linewatch")
+def main() -> None:
+    """linewatch: which customer circuit an alarm hurts, and what it owes them."""
+
+
+main.add_command(check_config)
+main.add_command(db)
+main.add_command(inventory)
