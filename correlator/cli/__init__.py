@@ -19,6 +19,18 @@ def main() -> None:
     """linewatch: which customer circuit an alarm hurts, and what it owes them."""
 
 
+def run() -> None:
+    """Console-script entry: database errors become one clear line, never a traceback."""
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        main()
+    except DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        click.echo(f"error: the store cannot be used: {reason} (check store.url and that the database is up)", err=True)
+        raise SystemExit(1) from None
+
+
 main.add_command(check_config)
 main.add_command(db)
 main.add_command(inventory)

@@ -25,20 +25,29 @@ def import_(config_path: Path, store_url: str | None, as_json: bool) -> None:
     configuration with any error changes nothing.
     """
     from correlator.store import db as store_db
+    from correlator.store.errors import StoreError
     from correlator.store.importer import import_inventory
 
     cfg = load_or_exit(config_path)
     url = cfg.store_url(store_url)
     engine = store_db.make_engine(url)
     try:
-        store_db.check_ready(engine)
-    except store_db.StoreNotReady as exc:
+        report = import_inventory(engine, cfg.inventory, cfg.policy)
+    except StoreError as exc:
         fail(str(exc))
-    report = import_inventory(engine, cfg.inventory, cfg.policy)
+    finally:
+        engine.dispose()
     if as_json:
-        echo_json(report.as_dict())
+        echo_json({"changed": report.changed, "tables": report.as_dict()})
         return
-    click.echo(report.summary())
+    total = report.total()
+    if not report.changed:
+        click.echo(f"inventory unchanged ({total.unchanged} rows already in the store)")
+        return
+    click.echo(f"inventory imported: {total.added} added, {total.updated} updated, {total.removed} removed")
+    for name, c in report.tables.items():
+        if c.changed:
+            click.echo(f"  {name:<24} +{c.added} ~{c.updated} -{c.removed}")
 
 
 @inventory.command("show")
