@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from agent.settings import AgentSettings
+
 _REF = re.compile(r"^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+|secret:[A-Za-z0-9_.\-]+)$")
 
 
@@ -95,3 +97,4 @@ class DaemonConfig(Strict):
     secrets_file: str | None = None
     store: StoreConfig = StoreConfig()
     credentials: dict[str, CredentialSet] = Field(default_factory=dict)
+    agent: AgentSettings = AgentSettings()

@@ -1,0 +1,71 @@
+"""The ``agent:`` section of the daemon config: what the agent polls, how, and where it sends events.
+
+Every threshold and interval is here as data with a documented default; nothing is a constant in
+the code. Paths are relative to the daemon config file.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SnmpPolling(Strict):
+    interval_s: float = Field(default=300, gt=0, description="poll period per element")
+    jitter_s: float = Field(default=30, ge=0, description="random start offset so polls spread out")
+    timeout_s: float = Field(default=2.0, gt=0, description="per request")
+    retries: int = Field(default=1, ge=0)
+    max_repetitions: int = Field(default=25, ge=1, le=200, description="GETBULK max-repetitions")
+    concurrency: int = Field(default=200, ge=1, description="elements polled at once")
+    unreachable_after: int = Field(default=3, ge=1, description="consecutive failed polls before DEVICE_UNREACHABLE")
+
+
+class OpticalThresholds(Strict):
+    rx_low_dbm: float = Field(default=-27.0, description="receive power below this raises OPTICAL_RX_LOW")
+    rx_high_dbm: float = Field(default=0.0, description="receive power above this raises OPTICAL_RX_HIGH")
+    hysteresis_db: float = Field(default=1.0, ge=0, description="a raised alarm clears this far inside the limit")
+
+    @model_validator(mode="after")
+    def _order(self) -> OpticalThresholds:
+        if self.rx_low_dbm >= self.rx_high_dbm:
+            raise ValueError("rx_low_dbm must be below rx_high_dbm")
+        return self
+
+
+class TrapReceiver(Strict):
+    enabled: bool = True
+    listen: str = Field(default="0.0.0.0:162", description="HOST:PORT for SNMP notifications")
+    credentials: list[str] = Field(
+        default_factory=list,
+        description="credential sets whose v2c community / v3 user the receiver accepts",
+    )
+
+
+class Publish(Strict):
+    kind: Literal["queue", "jsonl", "nats"] = Field(
+        default="queue", description="queue: in-process (linewatch run); jsonl: a file; nats: JetStream"
+    )
+    path: str = Field(default="state/events.jsonl", description="for kind jsonl")
+    url: str = Field(default="nats://127.0.0.1:4222", description="for kind nats")
+    stream: str = Field(default="LINEWATCH", description="JetStream stream")
+    subject: str = Field(default="linewatch.alarms", description="subject prefix; the element id is appended")
+
+
+class AgentSettings(Strict):
+    id: str = Field(default="agent-1", min_length=1, description="names this agent in events and metrics")
+    devices: list[str] = Field(
+        default_factory=list, description="element ids this agent polls; empty: every element with SNMP credentials"
+    )
+    profiles_dir: str = Field(default="../profiles", description="device profiles (YAML)")
+    alarm_types: str = Field(default="../alarm_types.yaml")
+    state_dir: str = Field(default="state/agent", description="last known state per element, kept across restarts")
+    http_listen: str = Field(default="127.0.0.1:9310", description="HOST:PORT of /metrics")
+    snmp: SnmpPolling = SnmpPolling()
+    optical: OpticalThresholds = OpticalThresholds()
+    traps: TrapReceiver = TrapReceiver()
+    publish: Publish = Publish()
