@@ -15,11 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from correlator.domain import (
     Area,
     CustomerTier,
+    DeviceRole,
     ImportantClass,
     MaintenanceLevel,
     NetworkGrade,
     ProtectionNeed,
     ServiceLevel,
+    SiteKind,
 )
 
 Minutes = Annotated[int, Field(gt=0, description="minutes")]
@@ -105,6 +107,26 @@ class DiversityRequirement(Strict):
 class DiversityPolicy(Strict):
     required_for: DiversityRequirement
     spreading_max_circuits_per_route: int = Field(ge=1)
+    spreading_max_share_percent: Percent | None = Field(
+        default=None,
+        description="also flag a route carrying at least this share of a same-direction group (None: off)",
+    )
+    spreading_min_group: int = Field(
+        default=2, ge=2, description="the share rule applies to same-direction groups of at least this many circuits"
+    )
+    spreading_layer_roles: list[DeviceRole] = Field(
+        default_factory=lambda: [DeviceRole.aggregation, DeviceRole.long_distance],
+        description="a link is at the spreading layers if one of its elements has one of these roles "
+        "(and neither is a customer element)",
+    )
+    mate_board_satisfies_dual_board: bool = Field(
+        default=True,
+        description="both paths on one board is accepted when that board has a 1+1 mate (protected_by)",
+    )
+    suggestion_no_transit_site_kinds: list[SiteKind] = Field(
+        default_factory=lambda: [SiteKind.customer_premises, SiteKind.data_centre],
+        description="a suggested protection route never passes through sites of these kinds (other than its ends)",
+    )
 
 
 class PlannedWorkPolicy(Strict):

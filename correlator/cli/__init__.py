@@ -10,6 +10,7 @@ import click
 
 from correlator.cli.config_cmds import check_config
 from correlator.cli.db_cmds import db
+from correlator.cli.diversity_cmds import diversity, whatif
 from correlator.cli.inventory_cmds import inventory
 
 
@@ -34,3 +35,5 @@ def run() -> None:
 main.add_command(check_config)
 main.add_command(db)
 main.add_command(inventory)
+main.add_command(diversity)
+main.add_command(whatif)
