@@ -22,7 +22,7 @@ deps:
 	scripts/debian-deps.sh
 
 services:
-	scripts/services.sh postgresql
+	scripts/services.sh postgresql nats
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

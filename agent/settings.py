@@ -6,6 +6,7 @@ the code. Paths are relative to the daemon config file.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -61,11 +62,28 @@ class AgentSettings(Strict):
     devices: list[str] = Field(
         default_factory=list, description="element ids this agent polls; empty: every element with SNMP credentials"
     )
-    profiles_dir: str = Field(default="../profiles", description="device profiles (YAML)")
-    alarm_types: str = Field(default="../alarm_types.yaml")
+    profiles_dir: str | None = Field(default=None, description="device profiles (YAML); default: the shipped ones")
+    alarm_types: str | None = Field(default=None, description="alarm-type table; default: the shipped one")
     state_dir: str = Field(default="state/agent", description="last known state per element, kept across restarts")
     http_listen: str = Field(default="127.0.0.1:9310", description="HOST:PORT of /metrics")
     snmp: SnmpPolling = SnmpPolling()
     optical: OpticalThresholds = OpticalThresholds()
     traps: TrapReceiver = TrapReceiver()
     publish: Publish = Publish()
+
+    def profiles_path(self, base: Path) -> Path:
+        return _path(base, self.profiles_dir, SHIPPED_CONFIG / "profiles")
+
+    def alarm_types_path(self, base: Path) -> Path:
+        return _path(base, self.alarm_types, SHIPPED_CONFIG / "alarm_types.yaml")
+
+
+SHIPPED_CONFIG = Path(__file__).resolve().parent.parent / "config"
+"""The configuration shipped with linewatch (profiles, alarm types, SLA policy)."""
+
+
+def _path(base: Path, value: str | None, default: Path) -> Path:
+    if value is None:
+        return default
+    p = Path(value)
+    return p if p.is_absolute() else base / p

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import click
 
+from correlator.cli.agent_cmds import agent
 from correlator.cli.config_cmds import check_config
 from correlator.cli.db_cmds import db
 from correlator.cli.diversity_cmds import diversity, whatif
@@ -32,6 +33,7 @@ def run() -> None:
         raise SystemExit(1) from None
 
 
+main.add_command(agent)
 main.add_command(check_config)
 main.add_command(db)
 main.add_command(inventory)

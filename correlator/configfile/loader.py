@@ -157,6 +157,26 @@ def _check_secrets_file(daemon: DaemonConfig, src: YamlSource, base: Path) -> li
     return issues
 
 
+def _check_agent_data(daemon: DaemonConfig, src: YamlSource, base: Path) -> list[ConfigIssue]:
+    """The alarm-type table and the device profiles the agent section names load cleanly."""
+    from agent.profiles import load_profiles
+    from correlator.alarmtypes import AlarmTypeTable
+
+    types, _, issues = _load_model(daemon.agent.alarm_types_path(base), AlarmTypeTable)
+    if issues:
+        return issues
+    profiles_dir = daemon.agent.profiles_path(base)
+    if not profiles_dir.is_dir():
+        return [
+            src.issue(("agent", "profiles_dir"), f"'{daemon.agent.profiles_dir}' is not a directory", "fix the path")
+        ]
+    try:
+        load_profiles(profiles_dir, types)
+    except ConfigError as err:
+        return list(err.issues)
+    return []
+
+
 def load_config(path: Path | str) -> LoadedConfig:
     """Load and check everything; raise ConfigError with every issue if anything is wrong."""
     path = Path(path)
@@ -186,6 +206,7 @@ def load_config(path: Path | str) -> LoadedConfig:
     issues += check_inventory(inv, policy, creds)
     if daemon is not None and dsrc is not None:
         issues += _check_secrets_file(daemon, dsrc, base)
+        issues += _check_agent_data(daemon, dsrc, base)
 
     if issues or daemon is None or policy is None:
         raise ConfigError(issues)
