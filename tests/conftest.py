@@ -15,7 +15,7 @@ from psycopg import sql
 from sqlalchemy import URL, Engine, select
 
 from correlator.store.db import make_engine, upgrade
-from correlator.store.schema import Base
+from correlator.store.schema import INVENTORY_TABLES, Base
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI = ROOT / "tests" / "data" / "mini"
@@ -142,6 +142,8 @@ def dump_store(engine: Engine) -> Dump:
     out: Dump = {}
     with engine.connect() as conn:
         for table in Base.metadata.sorted_tables:
+            if table.name not in INVENTORY_TABLES:
+                continue
             rows = conn.execute(select(table).order_by(*table.primary_key.columns)).all()
             out[table.name] = [tuple(row) for row in rows]
     return out

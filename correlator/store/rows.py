@@ -240,7 +240,9 @@ def planned_work_rows(work: PlannedWork) -> TableRows:
 
 def inventory_rows(inventory: Inventory, policy: SlaPolicy) -> dict[type[Base], list[Row]]:
     """Every inventory table (empty ones too, so their rows get removed) with its rows."""
-    out: dict[type[Base], list[Row]] = {mapper.class_: [] for mapper in Base.registry.mappers}
+    out: dict[type[Base], list[Row]] = {
+        m.class_: [] for m in Base.registry.mappers if str(m.class_.__tablename__) in schema.INVENTORY_TABLES
+    }
     _collect(out, inventory.sites, site_rows)
     _collect(out, inventory.ducts, duct_rows)
     _collect(out, inventory.cables, cable_rows)

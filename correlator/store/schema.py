@@ -323,3 +323,5 @@ class PlannedWorkResource(Base):
 
 INVENTORY_TABLES: tuple[str, ...] = tuple(t.name for t in Base.metadata.sorted_tables)
 """All inventory tables, parents before children."""
+
+import correlator.alarms.tables  # noqa: E402  - the alarm tables (migration 0002) join this metadata

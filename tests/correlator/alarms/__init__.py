@@ -1,0 +1,1 @@
+"""Tests of the alarm layer: dedup book, resource resolution, persistence."""
