@@ -13,6 +13,7 @@ from correlator.cli.config_cmds import check_config
 from correlator.cli.db_cmds import db
 from correlator.cli.diversity_cmds import diversity, whatif
 from correlator.cli.inventory_cmds import inventory
+from correlator.cli.replay_cmds import replay_cmd
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -39,3 +40,4 @@ main.add_command(db)
 main.add_command(inventory)
 main.add_command(diversity)
 main.add_command(whatif)
+main.add_command(replay_cmd)

@@ -325,3 +325,4 @@ INVENTORY_TABLES: tuple[str, ...] = tuple(t.name for t in Base.metadata.sorted_t
 """All inventory tables, parents before children."""
 
 import correlator.alarms.tables  # noqa: E402  - the alarm tables (migration 0002) join this metadata
+import correlator.correlation.tables  # noqa: E402, F401  - the incident tables (migration 0003) join this metadata
