@@ -146,9 +146,6 @@ class Incident:
     def root_key(self) -> str:
         return self.root.key
 
-    def alarms(self) -> set[str]:
-        return set(self.root.evidence) | set(self.symptoms)
-
     def impacted(self, status: ImpactStatus | None = None) -> list[ImpactedCircuit]:
         """Circuits it hurts now (``until`` unset), optionally of one status."""
         return [c for c in self.circuits.values() if c.until is None and (status is None or c.status is status)]

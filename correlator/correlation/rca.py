@@ -85,8 +85,6 @@ class Node:
     rank: int
     scope: str = ""
     """What its layer masks within: its resource for an SDH path alarm (one VC/trail), else its ref."""
-    ord: tuple[int, datetime, str] = (0, datetime.min, "")
-    """Precedence among alarms at one place: highest layer, earliest, then by key."""
     paths: tuple[PathId, ...] | None = None
     """The circuit paths the alarm is about, when its resource names a trail; None: every path at its port."""
     place: str = ""
@@ -101,8 +99,11 @@ class Node:
     root: str = ""
     topics: tuple[str, ...] = ()
 
-    def order(self) -> tuple[int, datetime, str]:
-        return self.ord
+    @property
+    def ord(self) -> tuple[int, datetime, str]:
+        """Precedence among alarms at one place: highest layer, earliest, then by key (made when
+        compared, not kept: a tuple per standing alarm is garbage-collector work in a storm)."""
+        return (self.rank, self.since, self.key)
 
 
 @dataclass(slots=True)
@@ -256,7 +257,6 @@ class Rca:
                 node.alarm = alarm
                 if node.since != alarm.raised_at:
                     node.since = alarm.raised_at
-                    node.ord = (node.rank, node.since, node.key)
                     self._publish(node, topics)
                     if node.rank != UNRANKED:
                         self._refresh_top(node.scope, topics)
@@ -350,7 +350,6 @@ class Rca:
                 node.trail, node.paths = found
         node.place = f"{ref}#{node.trail}" if node.trail is not None else ref
         node.scope = alarm.key.rpartition("|")[0] if is_path else ref  # DEV|path:ID
-        node.ord = (node.rank, node.since, node.key)
         if node.rank != UNRANKED:
             _badd(self.scope_members, node.scope, node.key)
         self.nodes[node.key] = node

@@ -102,9 +102,6 @@ class Topology:
         a, z = self.link_ports[link]
         return z if port == a else a
 
-    def known_device(self, dev: str) -> bool:
-        return dev in self.managed_via
-
     # -- paths ------------------------------------------------------------------------------
 
     def roles(self, circuit: str) -> tuple[PathRole, ...]:
@@ -188,9 +185,6 @@ class Topology:
                         by_dev[d].add((cid, role))
             self._paths_of_device = {d: tuple(sorted(p)) for d, p in by_dev.items()}
         return self._paths_of_device.get(dev, ())
-
-    def path_links(self, pid: PathId) -> tuple[str, ...]:
-        return self.index.circuits[pid[0]].path(pid[1]) or ()
 
     def logical_paths(self, key: str) -> tuple[PathId, ...]:
         """``pw:ID`` / ``tunnel:NAME`` / ``trail:ID`` -> the paths that carry it."""
