@@ -7,7 +7,7 @@ import secrets
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import psycopg
 import pytest
@@ -62,6 +62,13 @@ PG_ADMIN_DB = "test"
 # -- backends -------------------------------------------------------------------------------
 
 
+def need(what: str, fix: str) -> NoReturn:
+    """A peer or tool a test needs is missing: fail under CI=true (it must run there), else skip."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{what}; CI=true requires it: {fix}")
+    pytest.skip(what)
+
+
 def _pg_admin() -> tuple[str, psycopg.Connection[Any]]:
     errors = []
     for user in PG_USERS:
@@ -74,9 +81,7 @@ def _pg_admin() -> tuple[str, psycopg.Connection[Any]]:
         else:
             return user, conn
     message = f"PostgreSQL at {PG_HOST}:{PG_PORT} is unreachable ({'; '.join(errors)})"
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{message}; CI=true requires it: start it (scripts/services.sh postgresql)")
-    pytest.skip(message)
+    need(message, "start it (scripts/services.sh postgresql)")
 
 
 @pytest.fixture(scope="session")

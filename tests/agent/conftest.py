@@ -40,14 +40,10 @@ from pysnmp.hlapi.v3arch.asyncio import (
     get_cmd,
 )
 
+from tests.conftest import need
+
 SNMPSIM_PORTS = range(12000, 13000)
 SnmpsimServer = Callable[[Path], tuple[str, int]]
-
-
-def _missing(what: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{what}; CI=true requires it (pip install snmpsim into .venv)")
-    pytest.skip(what)
 
 
 def _free_udp_port(host: str) -> int:
@@ -92,7 +88,7 @@ def snmpsim_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Snmpsim
         if data_dir in running:
             return running[data_dir]
         if found is None:
-            _missing("snmpsim-command-responder is not installed")
+            need("snmpsim-command-responder is not installed", "pip install snmpsim into .venv")
         assert found is not None
         records = sorted(data_dir.rglob("*.snmprec"))
         if not records:

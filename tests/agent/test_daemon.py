@@ -30,6 +30,7 @@ import pytest
 from agent.daemon import REDACTOR, Agent, SecretRedactor
 from correlator.configfile.loader import load_config
 from correlator.wire import AlarmEvent, parse_event
+from tests.conftest import need
 
 ROOT = Path(__file__).resolve().parents[2]
 SNMP_DATA = ROOT / "tests" / "data" / "snmp"
@@ -41,12 +42,6 @@ COMMUNITIES = {
     ("ipran", "after"): "lwE2E-Zq81-ipran-after",
 }
 IF_INDEX, IF_ADMIN, IF_OPER = "1.3.6.1.2.1.2.2.1.1", "1.3.6.1.2.1.2.2.1.7", "1.3.6.1.2.1.2.2.1.8"
-
-
-def need(what: str, fix: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{what}; CI=true requires it: {fix}")
-    pytest.skip(what)
 
 
 def linewatch_command() -> list[str]:

@@ -27,17 +27,12 @@ from agent.statestore import StateStore
 from correlator.alarmtypes import load_alarm_types
 from correlator.clock import ManualClock
 from correlator.wire import Action, AlarmEvent, Resource, ResourceType, Severity, parse_event
+from tests.conftest import need
 
 NATS_URL = os.environ.get("LINEWATCH_TEST_NATS_URL", "nats://127.0.0.1:4222")
 NATS_SERVER = shutil.which("nats-server") or "/usr/sbin/nats-server"
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
 PORT_RANGE = range(14200, 14300)  # this engineer's range is 14000-14999
-
-
-def need(what: str, fix: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{what}; CI=true requires it: {fix}")
-    pytest.skip(what)
 
 
 def free_port() -> int:

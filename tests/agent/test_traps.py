@@ -26,10 +26,12 @@ from agent.traps import TrapReceiver, TrapReceiverError, peek_v3, trap_auth
 from correlator.alarmtypes import load_alarm_types
 from correlator.clock import ManualClock
 from correlator.configfile.daemon import CredentialSet, SnmpCredentials
-from correlator.domain import DeviceKind, DeviceRole
-from correlator.inventory.model import Device, Snmp
+from correlator.domain import DeviceKind
+from correlator.inventory.model import Device
 from correlator.secrets import SecretResolver
 from correlator.wire import Action, AlarmEvent, ResourceType, Source
+from tests.agent.snmp.peers import device
+from tests.conftest import need
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
@@ -46,25 +48,8 @@ HW_PW_DOWN, HW_PW_UP = "1.3.6.1.4.1.2011.5.25.119.4.1.2.3", "1.3.6.1.4.1.2011.5.
 HW_PW_PEER = "1.3.6.1.4.1.2011.5.25.119.4.1.1.1.1.4"
 
 
-def need(what: str, fix: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{what}; CI=true requires it: {fix}")
-    pytest.skip(what)
-
-
 def element(dev_id: str, address: str, kind: DeviceKind, credentials: str = "trap-v2c", port: int = 161) -> Device:
-    return Device(
-        id=dev_id,
-        name=dev_id,
-        kind=kind,
-        vendor="huawei",
-        platform="test",
-        role=DeviceRole.customer,
-        site="SITE-1",
-        mgmt_address=address,
-        credentials=credentials,
-        snmp=Snmp(port=port),
-    )
+    return device(dev_id, port, credentials=credentials, kind=kind, host=address)
 
 
 CREDENTIALS = {

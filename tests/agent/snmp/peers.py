@@ -32,6 +32,7 @@ from correlator.configfile.daemon import CredentialSet, SnmpCredentials
 from correlator.domain import DeviceKind, DeviceRole
 from correlator.inventory.model import Device, Snmp
 from correlator.secrets import SecretResolver
+from tests.conftest import need as missing
 
 PORTS = range(13000, 14000)
 HOST = "127.0.0.1"
@@ -55,12 +56,6 @@ def real_devices() -> Path:
         if candidate.is_dir():
             return candidate
     return missing("the real-device recordings (shared/real-devices) are not next to the project", "fetch shared/")
-
-
-def missing(what: str, fix: str) -> Any:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{what}; CI=true requires it: {fix}")
-    pytest.skip(what)
 
 
 def free_udp_port(host: str = HOST) -> int:
