@@ -233,17 +233,14 @@ class Resolver:
         if if_index is not None and if_index in ports.by_if_index:
             return ports.by_if_index[if_index]
         low = rid.lower()
-        best: str | None = None
-        for port_low, name in ports.by_lower.items():
-            if (
-                len(low) > len(port_low)
-                and low.startswith(port_low)
-                and low[len(port_low)] in _PATH_SEPARATORS
-                and (best is None or len(name) > len(best))
-            ):
-                best = name
-        if best is not None:
-            return best
+        # the longest port name the id starts with, followed by a separator: one dict lookup per
+        # separator in the id, longest prefix first (not a scan of the element's ports)
+        by_lower = ports.by_lower
+        for i in range(len(low) - 1, 0, -1):
+            if low[i] in _PATH_SEPARATORS:
+                name = by_lower.get(low[:i])
+                if name is not None:
+                    return name
         for pattern in self._path_patterns:
             m = pattern.match(rid)
             if m is not None and m.groupdict().get("port"):
