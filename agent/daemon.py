@@ -14,7 +14,12 @@ Wiring, from a loaded daemon config (:class:`~correlator.configfile.loader.Loade
   into it, in order, retrying while the publisher is down;
 * the poller and its APScheduler interval jobs, the trap receiver (``agent.traps``), and
   ``/metrics`` on ``agent.http_listen``. A listen address that cannot be bound (metrics or traps)
-  is logged as an error and the agent runs without that part.
+  is logged as an error and the agent runs without that part;
+* with ``agent.cli.enabled``: the CLI platforms and the vendor alarm-name table, the elements
+  polled over SSH/telnet (:func:`agent.cli.targets.select_cli_devices`), a bounded pool of session
+  workers and the :class:`~agent.cli.collector.CliCollector`, with interval jobs of their own
+  (``agent.cli.interval_s``). CLI observations go through the same state tracker as SNMP polls
+  (source ``cli``), so a condition both see is one alarm (see :mod:`agent.state`).
 
 ``run`` goes on until ``stop`` is set (SIGTERM/SIGINT in the CLI), then stops the trap receiver,
 stops scheduling and waits for the polls in flight, makes a last attempt to publish, and closes
@@ -33,7 +38,7 @@ import json
 import logging
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +48,12 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from pydantic import ValidationError
 
+from agent.cli.collector import CliCollector
+from agent.cli.metrics import CliMetrics
+from agent.cli.observe import VendorAlarmTable, load_vendor_alarms
+from agent.cli.platform import Platform, load_platforms
+from agent.cli.pool import SessionPool
+from agent.cli.targets import CliDevice, CliSelection, select_cli_devices
 from agent.metrics import AgentMetrics, MetricsServer
 from agent.observation import Condition
 from agent.poller import Poller
@@ -63,7 +74,7 @@ from correlator.configfile.loader import LoadedConfig
 from correlator.configfile.yamlsrc import load_yaml
 from correlator.inventory.model import Device
 from correlator.secrets import SecretResolver
-from correlator.wire import Action, AlarmEvent
+from correlator.wire import Action, AlarmEvent, ResourceType, Source
 
 log = logging.getLogger("agent.daemon")
 
@@ -139,8 +150,10 @@ def configure_logging(json_logs: bool = False, level: int = logging.INFO) -> Non
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    for noisy in ("apscheduler", "nats"):
+    for noisy in ("apscheduler", "nats", "netmiko"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # paramiko logs every SSH failure (with a traceback) that the CLI collector classifies and logs itself
+    logging.getLogger("paramiko").setLevel(logging.CRITICAL)
 
 
 def _guard_root_handlers() -> None:
@@ -182,9 +195,14 @@ class Selection:
 
 
 def select_devices(
-    cfg: LoadedConfig, settings: AgentSettings, resolver: SecretResolver, issue: Callable[[PathKey, str, str], None]
+    cfg: LoadedConfig,
+    settings: AgentSettings,
+    resolver: SecretResolver,
+    issue: Callable[[PathKey, str, str], None],
+    cli_only: Collection[str] = (),
 ) -> Selection:
-    """The elements this agent polls; credential problems skip the element, unknown ids are issues."""
+    """The elements this agent polls; credential problems skip the element, unknown ids are issues.
+    An element of ``cli_only`` (polled over the CLI) without an ``snmp`` section is skipped quietly."""
     credentials = cfg.daemon.credentials
     wanted: list[Device] = []
     if settings.devices:
@@ -216,6 +234,8 @@ def select_devices(
         problem = usable[name]
         if problem is None:
             selected.append(device)
+        elif device.id in cli_only and (cset := credentials.get(name)) is not None and cset.snmp is None:
+            log.info("%s: polled over the CLI only (credential set '%s' has no 'snmp' section)", device.id, name)
         else:
             skipped[device.id] = problem
             log.error("%s: not polled: %s", device.id, problem)
@@ -229,6 +249,9 @@ class OnceResult:
     events: int
     pending: int
     """Events still in the outbox after the publish attempt (0: all published)."""
+    cli_polled: int = 0
+    cli_ok: int = 0
+    """CLI polls without any failure."""
 
 
 class _DaemonCollector(Collector):
@@ -269,6 +292,8 @@ class Agent:
         publisher: Publisher,
         clock: Clock,
         shutdown_timeout_s: float,
+        cli_selection: CliSelection | None = None,
+        alarm_names: VendorAlarmTable | None = None,
     ) -> None:
         self.cfg = cfg
         self.settings = settings
@@ -295,6 +320,18 @@ class Agent:
         self._resources: dict[str, ResourceIndex] = {}
         self._resource_profile: dict[str, str] = {}
         self._shipper_task: asyncio.Task[None] | None = None
+        cli = cli_selection or CliSelection()
+        self.cli_devices: list[CliDevice] = cli.devices
+        self.cli_skipped = cli.skipped
+        self._cli_by_id = {d.id: d for d in cli.devices}
+        self._snmp_ids = {d.id for d in self.devices}
+        self.alarm_names = alarm_names
+        self.cli_metrics = CliMetrics(self.metrics.registry) if cli.devices else None
+        self.cli_pool: SessionPool | None = None
+        self.cli: CliCollector | None = None
+        self.cli_scheduler: PollScheduler | None = None
+        self.publish_label: str | None = None
+        """Where events go, for the log, when the publisher was handed in (``linewatch run``)."""
 
     # -- building -------------------------------------------------------------------------------
 
@@ -335,7 +372,23 @@ class Agent:
             except ConfigError as err:
                 issues += err.issues
         resolver = SecretResolver(base, cfg.daemon.secrets_file, dict(env) if env is not None else None)
-        selection = select_devices(cfg, settings, resolver, issue)
+        cli_selection = CliSelection()
+        alarm_names: VendorAlarmTable | None = None
+        if settings.cli.enabled and types is not None:
+            platforms: dict[str, Platform] | None = None
+            try:
+                platforms = load_platforms(settings.cli_platforms_path(base), types)
+            except ConfigError as err:
+                issues += err.issues
+            try:
+                alarm_names = load_vendor_alarms(settings.vendor_alarms_path(base), types)
+            except ConfigError as err:
+                issues += err.issues
+            if platforms is not None:
+                cli_selection = select_cli_devices(
+                    cfg.inventory.devices.items, cfg.daemon.credentials, settings, platforms, resolver, issue
+                )
+        selection = select_devices(cfg, settings, resolver, issue, cli_only={d.id for d in cli_selection.devices})
         if publisher is None:
             if settings.publish.kind == "queue":
                 issue(
@@ -348,6 +401,7 @@ class Agent:
         if issues or types is None or profiles is None or publisher is None:
             raise AgentSetupError(issues)
         REDACTOR.add(selection.secrets)
+        REDACTOR.add(cli_selection.secrets)
         _guard_root_handlers()
         return cls(
             cfg,
@@ -359,6 +413,8 @@ class Agent:
             publisher,
             clock or SystemClock(),
             shutdown_timeout_s,
+            cli_selection,
+            alarm_names,
         )
 
     # -- parts ----------------------------------------------------------------------------------
@@ -387,6 +443,18 @@ class Agent:
             active=lambda device: [a.condition for a in tracker.active(device)],
             alarm_types=self.alarm_types,
         )
+        if self.cli_devices and self.alarm_names is not None:
+            self.cli_pool = SessionPool(self.settings.cli.workers)
+            self.cli = CliCollector(
+                settings=self.settings.cli,
+                pool=self.cli_pool,
+                alarm_names=self.alarm_names,
+                alarm_types=self.alarm_types,
+                optical=self.settings.optical,
+                metrics=self.cli_metrics,
+                active=lambda device: [a.condition for a in tracker.active(device)],
+                known_ports=self._known_ports,
+            )
         self._count_active()
 
     def _flushed(self, ok: bool) -> None:
@@ -445,6 +513,40 @@ class Agent:
             return outcome.reached
         self._changed(events)
         return outcome.reached
+
+    def _known_ports(self, device_id: str) -> list[str]:
+        """The element's port names: the inventory's, and the ifNames its SNMP poll found."""
+        names: list[str] = []
+        cli = self._cli_by_id.get(device_id)
+        if cli is not None:
+            names += [p.name for p in cli.device.ports]
+        for rows in self._resources.get(device_id, {}).values():
+            names += [r.id for r in rows.values() if r.type in (ResourceType.port, ResourceType.optical)]
+        return list(dict.fromkeys(names))
+
+    async def poll_cli_device(self, device: Device) -> bool:
+        """One CLI poll of an element, diffed through the same tracker as SNMP; never raises.
+        True when the poll had no failure."""
+        assert self.cli is not None and self.tracker is not None
+        cli = self._cli_by_id.get(device.id)
+        if cli is None:
+            return False
+        outcome = await self.cli.poll(cli)
+        obs = outcome.observation
+        if device.id not in self._snmp_ids and obs.gauges:
+            self.metrics.observed(obs)  # an element SNMP also polls keeps the SNMP gauges
+        try:
+            events = self.tracker.observe(obs, Source.cli)
+        except Exception as exc:  # the state store failed: nothing changed, the next poll sees it again
+            log.error(
+                "%s: cannot record the CLI poll's changes (%s: %s); retried at the next poll",
+                device.id,
+                type(exc).__name__,
+                exc,
+            )
+            return outcome.ok
+        self._changed(events)
+        return outcome.ok
 
     def _trap_change(self, device: str, action: Action, condition: Condition) -> list[AlarmEvent]:
         assert self.tracker is not None
@@ -512,12 +614,16 @@ class Agent:
             await self.publisher.close()
         if self.client is not None:
             self.client.close()
+        if self.cli_pool is not None:
+            await self.cli_pool.close()
         if self.http is not None:
             self.http.stop()
         if self.store is not None:
             self.store.close()
 
     def _describe(self) -> str:
+        if self.publish_label is not None:
+            return self.publish_label
         p = self.settings.publish
         target = {"jsonl": str(_relative(self.cfg.base_dir, p.path)), "nats": redact_url(p.url), "queue": "queue"}
         return f"{p.kind} {target[p.kind]}"
@@ -528,14 +634,22 @@ class Agent:
         """Poll every element once, publish, close. Does not start traps, scheduler or /metrics."""
         self._open_core()
         try:
-            reached = await asyncio.gather(*(self.poll_device(d) for d in self.devices))
+            snmp = asyncio.gather(*(self.poll_device(d) for d in self.devices))
+            cli = asyncio.gather(*(self.poll_cli_device(d.device) for d in self.cli_devices if self.cli is not None))
+            reached, cli_ok = await asyncio.gather(snmp, cli)
             await self._publish_last()
-            result = OnceResult(len(self.devices), sum(reached), self.events_emitted, self.pending)
+            result = OnceResult(
+                len(self.devices), sum(reached), self.events_emitted, self.pending, len(cli_ok), sum(cli_ok)
+            )
             log.info(
-                "polled %d elements (%d answered, %d skipped): %d events, %d waiting in the outbox (%s)",
+                "polled %d elements (%d answered, %d skipped), %d over the CLI (%d complete, %d skipped): "
+                "%d events, %d waiting in the outbox (%s)",
                 result.polled,
                 result.reached,
                 len(self.skipped),
+                result.cli_polled,
+                result.cli_ok,
+                len(self.cli_skipped),
                 result.events,
                 result.pending,
                 self._describe(),
@@ -544,25 +658,35 @@ class Agent:
         finally:
             await self._close()
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Run until ``stop`` is set, then shut down cleanly."""
+    async def run(self, stop: asyncio.Event, *, serve_metrics: bool = True) -> None:
+        """Run until ``stop`` is set, then shut down cleanly. ``serve_metrics=False``: no /metrics of
+        its own (``linewatch run`` serves the agent's registry with the correlator's)."""
         self._open_core()
         assert self.shipper is not None
         try:
             self._shipper_task = asyncio.create_task(self.shipper.run(), name="linewatch-shipper")
-            self._start_http()
+            if serve_metrics:
+                self._start_http()
             self._start_traps()
             self.scheduler = PollScheduler(self.poll_device, self.settings.snmp)
             self.scheduler.add_all(self.devices)
             self.scheduler.start()
+            if self.cli is not None:
+                self.cli_scheduler = PollScheduler(self.poll_cli_device, self.settings.cli, what="CLI poll")
+                self.cli_scheduler.add_all(d.device for d in self.cli_devices)
+                self.cli_scheduler.start()
             log.info(
-                "agent %s running: %d elements (%d skipped), every %g s, publishing to %s, traps %s",
+                "agent %s running: %d elements (%d skipped), every %g s, publishing to %s, traps %s, CLI %s",
                 self.settings.id,
                 len(self.devices),
                 len(self.skipped),
                 self.settings.snmp.interval_s,
                 self._describe(),
                 f"on {self.traps.host}:{self.traps.port}" if self.traps is not None else "off",
+                f"{len(self.cli_devices)} elements every {self.settings.cli.interval_s:g} s "
+                f"({len(self.cli_skipped)} skipped, {self.settings.cli.workers} workers)"
+                if self.cli is not None
+                else "off",
             )
             await stop.wait()
             log.info("stopping: no new polls, waiting for the ones in flight")
@@ -571,6 +695,8 @@ class Agent:
                 self.traps.close()
             if self.scheduler is not None:
                 await self.scheduler.shutdown(timeout=self.shutdown_timeout_s)
+            if self.cli_scheduler is not None:
+                await self.cli_scheduler.shutdown(timeout=self.shutdown_timeout_s)
             if self._shipper_task is not None:
                 self._shipper_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -20,13 +20,12 @@ import random
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobSubmissionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from agent.settings import SnmpPolling
 from correlator.inventory.model import Device
 
 log = logging.getLogger(__name__)
@@ -34,11 +33,25 @@ log = logging.getLogger(__name__)
 PollFn = Callable[[Device], Awaitable[object]]
 
 
+class PollTiming(Protocol):
+    """When to poll: the ``snmp`` and the ``cli`` settings both have these."""
+
+    @property
+    def interval_s(self) -> float: ...
+
+    @property
+    def jitter_s(self) -> float: ...
+
+
 class PollScheduler:
     """Interval jobs, one per element. Create and ``start()`` inside the running event loop."""
 
-    def __init__(self, poll: PollFn, settings: SnmpPolling, *, rng: random.Random | None = None) -> None:
+    def __init__(
+        self, poll: PollFn, settings: PollTiming, *, rng: random.Random | None = None, what: str = "poll"
+    ) -> None:
+        """``what`` names the polls in job names and logs ("poll", "CLI poll")."""
         self._poll = poll
+        self.what = what
         self.settings = settings
         self._rng = rng or random.Random()
         self._devices: dict[str, Device] = {}
@@ -97,7 +110,7 @@ class PollScheduler:
             IntervalTrigger(seconds=self.settings.interval_s, jitter=self.settings.jitter_s or None, timezone=UTC),
             args=[device.id],
             id=device.id,
-            name=f"poll {device.id}",
+            name=f"{self.what} {device.id}",
             next_run_time=first,
             replace_existing=True,
         )
@@ -136,11 +149,11 @@ class PollScheduler:
         except asyncio.CancelledError:
             raise
         except Exception:  # the poll function should not raise; if it does, the next run still comes
-            log.exception("poll job of %s raised", device_id)
+            log.exception("%s job of %s raised", self.what, device_id)
         finally:
             self._running.pop(device_id, None)
             self.completed[device_id] += 1
 
     def _on_skipped(self, event: JobSubmissionEvent) -> None:
         self.skipped[event.job_id] += 1
-        log.info("%s: poll skipped, the previous one is still running", event.job_id)
+        log.info("%s: %s skipped, the previous one is still running", event.job_id, self.what)

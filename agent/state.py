@@ -7,8 +7,16 @@ compared with that memory and only *changes* become events:
 
 * poll: a condition not active before is **raised**; an active condition that the observation no
   longer shows is **cleared only if its scope was read completely** (``obs.scopes``), so a table
-  that timed out clears nothing; an unchanged condition emits nothing (its stored scope, severity
-  and detail follow the latest poll, its ``raised_at`` and ``source`` stay).
+  that timed out clears nothing; an unchanged condition emits nothing (its stored severity and
+  detail follow the latest poll, its ``raised_at`` and ``source`` stay).
+* several sources, one alarm: an active condition remembers every scope that saw it
+  (:attr:`ActiveCondition.seen_by`; an SNMP table and a CLI command, say ``sonetSectionCurrent``
+  and ``cli:alarms``). A look that sees it adds its scope; a look whose complete scope no longer
+  sees it removes that scope; the condition **clears when no scope sees it any more**. So the
+  same LOS read over SNMP and over TL1 is one alarm, raised by whichever saw it first, and it is
+  not flapped when one source stops seeing it before the other: it clears when the last one that
+  saw it reads it gone. A source that never saw a condition neither keeps nor clears it; a source
+  whose read failed (scope not complete) changes nothing.
 * trap: a raise of a condition already active emits nothing, a clear of an active one clears it,
   a clear of one not active emits nothing. A trap-raised condition is an ordinary active
   condition afterwards: the next poll that sees it emits nothing (one alarm, not two), a complete
@@ -60,6 +68,14 @@ class ActiveCondition:
     condition: Condition
     raised_at: datetime
     source: Source
+    seen_by: frozenset[str] = frozenset()
+    """Scopes of the observations that see the condition now. Empty for a condition only a trap
+    announced (or one stored by an older agent): then its own ``condition.scope`` decides."""
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        """The scopes whose complete read without the condition would clear it."""
+        return self.seen_by or frozenset((self.condition.scope,))
 
 
 @dataclass(frozen=True)
@@ -121,9 +137,13 @@ class StateTracker:
         old = self.state(obs.device)
         active: dict[ConditionKey, ActiveCondition] = dict(old.active)
         seen: dict[ConditionKey, Condition] = {}
+        seen_in: dict[ConditionKey, set[str]] = {}
         for cond in obs.conditions:
-            if cond.key not in seen and self._known_type(obs.device, cond.alarm_type):
+            if cond.key in seen:
+                seen_in[cond.key].add(cond.scope)
+            elif self._known_type(obs.device, cond.alarm_type):
                 seen[cond.key] = cond
+                seen_in[cond.key] = {cond.scope}
 
         events: list[AlarmEvent] = []
         rebooted = self._rebooted(old, obs.uptime_ticks, now)
@@ -134,7 +154,11 @@ class StateTracker:
             events.append(self._event(obs.device, Action.raise_, cond, now, now, Source.poll))
 
         for key, held in old.active.items():
-            if key == reboot_key or key in seen or held.condition.scope not in obs.scopes:
+            if key == reboot_key or key in seen or not held.scopes & obs.scopes:
+                continue
+            still = held.scopes - obs.scopes
+            if still:  # another source still sees it: this one just stops vouching for it
+                active[key] = replace(held, seen_by=still)
                 continue
             del active[key]
             events.append(self._event(obs.device, Action.clear, held.condition, held.raised_at, now, source))
@@ -142,10 +166,12 @@ class StateTracker:
         for key, cond in seen.items():
             held_or_none = active.get(key)
             if held_or_none is None:
-                active[key] = ActiveCondition(cond, now, source)
+                active[key] = ActiveCondition(cond, now, source, frozenset(seen_in[key]))
                 events.append(self._event(obs.device, Action.raise_, cond, now, now, source))
-            elif held_or_none.condition != cond:
-                active[key] = replace(held_or_none, condition=cond)
+                continue
+            scopes = (held_or_none.seen_by - obs.scopes) | seen_in[key]
+            if held_or_none.condition != cond or held_or_none.seen_by != scopes:
+                active[key] = replace(held_or_none, condition=cond, seen_by=scopes)
 
         if obs.uptime_ticks is not None and not rebooted and reboot_key in old.active:
             held = active.pop(reboot_key)

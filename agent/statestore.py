@@ -73,30 +73,35 @@ def _time(text: str) -> datetime:
     return value
 
 
-def _condition_json(cond: Condition) -> str:
-    return json.dumps(
-        {
-            "resource": cond.resource.model_dump(mode="json"),
-            "alarm_type": cond.alarm_type,
-            "severity": cond.severity.value,
-            "scope": cond.scope,
-            "detail": cond.detail,
-        },
-        separators=(",", ":"),
-    )
+def _condition_json(cond: Condition, seen_by: frozenset[str] = frozenset()) -> str:
+    data: dict[str, Any] = {
+        "resource": cond.resource.model_dump(mode="json"),
+        "alarm_type": cond.alarm_type,
+        "severity": cond.severity.value,
+        "scope": cond.scope,
+        "detail": cond.detail,
+    }
+    if seen_by:
+        data["seen_by"] = sorted(seen_by)
+    return json.dumps(data, separators=(",", ":"))
 
 
-def _condition(text: str) -> Condition:
+def _condition(text: str) -> tuple[Condition, frozenset[str]]:
+    """A stored condition and the scopes that saw it (``seen_by`` is absent in older files)."""
     data = json.loads(text)
     if not isinstance(data, dict):
         raise StateFileError("a stored condition is not a JSON object")
-    return Condition(
+    cond = Condition(
         resource=Resource.model_validate(data["resource"]),
         alarm_type=str(data["alarm_type"]),
         severity=Severity(data["severity"]),
         scope=str(data["scope"]),
         detail=str(data.get("detail", "")),
     )
+    seen_by = data.get("seen_by", [])
+    if not isinstance(seen_by, list):
+        raise StateFileError("a stored condition's seen_by is not a list")
+    return cond, frozenset(str(s) for s in seen_by)
 
 
 class StateStore:
@@ -198,11 +203,11 @@ class StateStore:
             "SELECT device, resource_key, alarm_type, condition, raised_at, source FROM active ORDER BY device, pos"
         )
         for device, rkey, atype, ctext, raised, source in rows:
-            cond = _condition(ctext)
+            cond, seen_by = _condition(ctext)
             if cond.key != (rkey, atype):
                 raise StateFileError(f"active row {device}|{rkey}|{atype} does not match its condition")
             entry = states.setdefault(device, {"active": {}, "uptime_ticks": None, "uptime_read_at": None})
-            entry["active"][cond.key] = ActiveCondition(cond, _time(raised), Source(source))
+            entry["active"][cond.key] = ActiveCondition(cond, _time(raised), Source(source), seen_by)
         for (event,) in conn.execute("SELECT event FROM outbox ORDER BY seq"):
             parse_event(event)
         return {device: DeviceState(**entry) for device, entry in states.items()}
@@ -245,7 +250,7 @@ class StateStore:
                 pos,
                 key[0],
                 key[1],
-                _condition_json(held.condition),
+                _condition_json(held.condition, held.seen_by),
                 held.raised_at.isoformat(),
                 held.source.value,
             )

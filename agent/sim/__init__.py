@@ -1,0 +1,1 @@
+"""Device simulators that the tests and the demo lab run on loopback (not used by the agent itself)."""
