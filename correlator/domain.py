@@ -147,3 +147,30 @@ class PlannedWorkKind(StrEnum):
     cutover = "cutover"
     upgrade = "upgrade"
     other = "other"
+
+
+class PlannedWorkSource(StrEnum):
+    """Where a planned-work window is kept: the inventory files, or created at run time (CLI, API)."""
+
+    inventory = "inventory"
+    runtime = "runtime"
+
+
+class TicketKind(StrEnum):
+    """What a fault ticket is about: a circuit in outage, a protected circuit down to one route,
+    or a fault the customer reported (before, or without, detection)."""
+
+    outage = "outage"
+    protection_lost = "protection_lost"
+    customer_report = "customer_report"
+
+
+class TicketCause(StrEnum):
+    """Cause attribution when a ticket is closed (customer-side and other-operator faults are
+    excluded from the timeliness rate by config/sla.yaml)."""
+
+    operator_network = "operator_network"
+    customer_side = "customer_side"
+    other_operator = "other_operator"
+    force_majeure = "force_majeure"
+    planned_work = "planned_work"

@@ -22,6 +22,8 @@ from correlator.domain import (
     ProtectionNeed,
     ServiceLevel,
     SiteKind,
+    TicketCause,
+    TicketKind,
 )
 
 Minutes = Annotated[int, Field(gt=0, description="minutes")]
@@ -95,7 +97,36 @@ class ProductPolicy(Strict):
 
 class TimelinessPolicy(Strict):
     target_percent: Percent
-    excluded_causes: list[str]
+    excluded_causes: list[TicketCause] = Field(
+        description="tickets closed with these causes are not counted (customer side, other operator)"
+    )
+    counted_kinds: list[TicketKind] = Field(
+        default_factory=lambda: [TicketKind.outage, TicketKind.customer_report],
+        description="ticket kinds the rate counts (protection-lost tickets: the service was never down)",
+    )
+
+
+class TicketRules(Strict):
+    """How the ticket book opens, reopens and times tickets (beyond the clocks of ``ticket_limits``)."""
+
+    protection_lost_tickets: bool = Field(
+        default=True,
+        description="open a lower-priority ticket for a protected circuit down to a single route",
+    )
+    protection_lost_restore_hours: Hours = Field(
+        default=24, description="restore limit of a protection-lost ticket (the service itself is up)"
+    )
+    protection_lost_hold_seconds: int = Field(
+        default=300,
+        ge=0,
+        description="a circuit left on one route when its outage ends gets a protection-lost ticket only if that"
+        " lasts this long (its outage ticket covered it until then)",
+    )
+    reopen_within_minutes: int = Field(
+        default=120,
+        ge=0,
+        description="a fault returning this soon after its ticket was restored reopens that ticket (0: never)",
+    )
 
 
 class DiversityRequirement(Strict):
@@ -135,6 +166,27 @@ class PlannedWorkPolicy(Strict):
     approval_required_for_important: bool
 
 
+class AvailabilityPolicy(Strict):
+    """What counts as outage time in circuit availability (电路可用率); each exclusion can be turned off."""
+
+    exclude_planned_work: bool = Field(
+        default=True,
+        description="outage inside an announced planned-work window over the incident's root is not counted",
+    )
+    excluded_causes: list[TicketCause] = Field(
+        default_factory=lambda: [TicketCause.customer_side, TicketCause.force_majeure, TicketCause.planned_work],
+        description="outage of tickets with these causes is not counted",
+    )
+    customer_report_starts_outage: bool = Field(
+        default=True,
+        description="an outage starts at the customer's report when that is earlier than detection",
+    )
+    count_customer_reports: bool = Field(
+        default=True,
+        description="a customer-reported fault the network did not see counts from report to restoration",
+    )
+
+
 class SlaPolicy(Strict):
     version: int = Field(ge=1, le=1)
     customer_tiers: dict[CustomerTier, TierPolicy]
@@ -144,8 +196,10 @@ class SlaPolicy(Strict):
     public_service: PublicService
     products: dict[str, ProductPolicy]
     timeliness: TimelinessPolicy
+    tickets: TicketRules = TicketRules()
     diversity: DiversityPolicy
     planned_work: PlannedWorkPolicy
+    availability: AvailabilityPolicy = AvailabilityPolicy()
 
     @model_validator(mode="after")
     def _complete(self) -> SlaPolicy:

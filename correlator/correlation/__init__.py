@@ -5,8 +5,8 @@
 - :func:`load_rules` (:mod:`.rules`): ``config/correlation.yaml``, the rules as data.
 - :class:`Incident` and friends (:mod:`.model`); :class:`IncidentRepository` (:mod:`.repository`):
   incidents, symptoms, impacted circuits and the impact history in the store (migration ``0003``).
-- :mod:`.ticket_preview`: the tickets the ticket issue would open; :mod:`.replay`: a recorded
-  stream through everything, in its own time.
+- :mod:`.replay`: a recorded stream through everything (tickets included, :mod:`correlator.tickets`),
+  in its own time.
 """
 
 from correlator.correlation.engine import Correlator

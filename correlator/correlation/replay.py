@@ -1,10 +1,14 @@
-"""Replay a recorded AlarmEvent stream through the correlator, in the stream's own time.
+"""Replay a recorded AlarmEvent stream through the correlator and the ticket book, in the stream's own time.
 
 The regression tool for rule changes: the same file, config and rules give byte-identical output.
 Events are taken in file order; a :class:`~correlator.clock.ManualClock` follows their
 ``observed_at`` (never backwards), and between two events, and after the last one, the clock stops
-at every deadline the correlator has (settle windows, hold-downs, close delays) and ticks there,
-until nothing is left to happen. Everything is in memory: no store is needed.
+at every deadline the correlator and the ticket book have (settle windows, hold-downs, close delays,
+planned-work window ends) and ticks there, until nothing is left to happen. Everything is in memory:
+no store is needed. The tickets are the real ones (:class:`~correlator.tickets.book.TicketBook` on an
+in-memory store, with the inventory's planned-work windows); their SLA clocks are not run, as nobody
+works the tickets in a replay: each ticket shows whether the restoration the stream shows (the
+alarms clearing) was within its limit.
 """
 
 from __future__ import annotations
@@ -24,8 +28,13 @@ from correlator.configfile.loader import LoadedConfig
 from correlator.correlation.engine import Correlator
 from correlator.correlation.model import ImpactStatus, Incident, IncidentChange, IncidentState
 from correlator.correlation.rules import CorrelationRules
-from correlator.correlation.ticket_preview import TicketPreview, preview
 from correlator.diversity.expand import NetworkIndex
+from correlator.tickets.book import TicketBook
+from correlator.tickets.clocks import restore_met
+from correlator.tickets.facts import CircuitDirectory
+from correlator.tickets.model import Suppression, Ticket, TicketEvent
+from correlator.tickets.planned import PlannedLookup
+from correlator.tickets.store import MemoryTicketStore, TicketQuery
 from correlator.wire import Action, AlarmEvent, WireError, parse_event
 
 MAX_TICKS = 100_000
@@ -72,7 +81,11 @@ class ReplayResult:
     """The clock when the replay stopped (after the last deadline)."""
     incidents: list[Incident]
     """Every incident seen, by id, whatever became of it."""
-    tickets: list[TicketPreview]
+    tickets: list[Ticket]
+    """Every ticket the stream opened, in work order (priority, then known time)."""
+    ticket_events: list[TicketEvent]
+    suppressions: list[Suppression]
+    """Faults that opened no ticket: announced planned work covered their root."""
     outages: dict[str, list[Interval]]
     """Circuit -> its outage intervals (merged across incidents), in time order; end None = ongoing."""
     alarms_standing: int
@@ -90,7 +103,9 @@ def replay(
     events: Iterable[AlarmEvent],
     source: str = "",
     alarm_types: AlarmTypeTable | None = None,
+    planned: PlannedLookup | None = None,
 ) -> ReplayResult:
+    """``planned``: the planned-work lookup (default: a calendar of the inventory's windows)."""
     types = alarm_types or load_alarm_types()
     events = list(events)
     if not events:
@@ -100,21 +115,39 @@ def replay(
     index = NetworkIndex(cfg.inventory, cfg.policy)
     book = AlarmBook(rules.dedup, types, clock, Resolver(cfg.inventory))
     cor = Correlator(cfg.inventory, cfg.policy, rules, clock, index, book, alarm_types=types)
+    if planned is None:
+        from correlator.planned.calendar import PlannedCalendar
+        from correlator.planned.model import PlannedWindow
+
+        windows = [PlannedWindow.from_inventory(w) for w in cfg.inventory.planned_work]
+        planned = PlannedCalendar(windows, index, cor.topology)
+    store = MemoryTicketStore()
+    tickets = TicketBook(cfg.policy, CircuitDirectory(cfg.inventory, cfg.policy), store, planned, clock_events=False)
     seen: dict[str, Incident] = {}
     counts: dict[str, int] = defaultdict(int)
+    ticket_events: list[TicketEvent] = []
 
     def take(changes: list[IncidentChange]) -> None:
         for ch in changes:
             seen[ch.incident.id] = ch.incident
             counts[ch.kind.value] += 1
+        ticket_events.extend(tickets.apply(changes, clock.now()))
+
+    def tick() -> None:
+        take(cor.tick())
+        ticket_events.extend(tickets.tick(clock.now()))
+
+    def next_deadline() -> datetime | None:
+        times = [t for t in (cor.next_deadline(), tickets.next_deadline()) if t is not None and t > clock.now()]
+        return min(times) if times else None
 
     def advance(target: datetime | None) -> None:
         for _ in range(MAX_TICKS):
-            nxt = cor.next_deadline()
+            nxt = next_deadline()
             if nxt is None or (target is not None and nxt > target):
                 break
             clock.set(nxt)
-            take(cor.tick())
+            tick()
         else:
             raise RuntimeError("replay: deadlines keep coming; stopping")
         if target is not None and target > clock.now():
@@ -125,13 +158,13 @@ def replay(
         t = event.observed_at.astimezone(UTC)
         advance(t)
         take(cor.ingest(event))
-        take(cor.tick())
+        tick()
         last = max(last, t)
     advance(None)
     # a last tick well after everything, for deadlines the correlator cannot see (the book's own)
     tail = timedelta(seconds=rules.settle_seconds + rules.dedup.hold_down_s + rules.close_after_seconds + 1)
     clock.set(max(clock.now(), last + tail))
-    take(cor.tick())
+    tick()
     advance(None)
 
     incidents = [seen[i] for i in sorted(seen)]
@@ -145,7 +178,9 @@ def replay(
         last=last,
         end=clock.now(),
         incidents=incidents,
-        tickets=preview(incidents, index),
+        tickets=store.find(TicketQuery()),
+        ticket_events=ticket_events,
+        suppressions=store.suppressions(),
         outages=outage_intervals(incidents),
         alarms_standing=len(book.active()),
         alarms_unmapped=stats.unmapped,
@@ -228,16 +263,31 @@ def render_text(r: ReplayResult) -> str:
             into = f" into {inc.merged_into}" if inc.merged_into else ""
             lines.append(f"  {inc.id}  {inc.root.kind} {inc.root.id}  [{inc.state.value}{into}]")
     lines.append("")
-    outage = [t for t in r.tickets if t.kind is ImpactStatus.outage]
-    prot = [t for t in r.tickets if t.kind is ImpactStatus.protection_lost]
-    lines.append(f"tickets ({len(outage)} outage, {len(prot)} protection lost):")
-    for t in r.tickets:
-        heavy = "  HEAVY PENALTY" if t.heavy_penalty else ""
+    by_kind: dict[str, int] = defaultdict(int)
+    for tk in r.tickets:
+        by_kind[tk.kind.value] += 1
+    lines.append(f"tickets ({by_kind['outage']} outage, {by_kind['protection_lost']} protection lost):")
+    for n, tk in enumerate(r.tickets, start=1):
+        heavy = "  HEAVY PENALTY" if tk.heavy_penalty else ""
+        reopened = f", reopened x{tk.reopened_count}" if tk.reopened_count else ""
+        verdict = {True: "within limit", False: "LATE", None: "not restored"}[restore_met(tk, r.end)]
         lines.append(
-            f"  {t.priority:>3}. {t.kind.value:<16} {t.circuit:<10} {t.customer} ({t.tier.value},"
-            f" {t.maintenance_level.value}, {t.service_level.value})  known {_t(t.known_at)}"
-            f"  restore by {_t(t.restore_by)} ({t.restore_minutes} min)  {t.incident}{heavy}"
+            f"  {n:>3}. {tk.kind.value:<16} {tk.circuit_id:<10} {tk.customer_id} ({tk.tier.value},"
+            f" {tk.maintenance_level.value}, {tk.service_level.value})  known {_t(tk.known_at)}"
+            f"  restore by {_t(tk.restore_due_at)} ({tk.restore_limit_minutes} min)  {tk.incident_id or '-'}{heavy}"
         )
+        lines.append(
+            f"       {tk.id}  P{tk.priority}  [{tk.state.value}{reopened}]  restored {_t(tk.restored_at)}  {verdict}"
+        )
+    if r.suppressions:
+        lines.append("")
+        lines.append(f"no ticket: announced planned work ({len(r.suppressions)}):")
+        for sp in r.suppressions:
+            opened = f"  -> {sp.ticket_id} (overran)" if sp.ticket_id else ""
+            lines.append(
+                f"  {sp.circuit_id:<10} {sp.status.value:<16} {sp.incident_id}  {sp.planned_work_id}"
+                f" ({_t(sp.window_start)} .. {_t(sp.window_end)}){opened}"
+            )
     lines.append("")
     lines.append(f"outage intervals ({len(r.outages)} circuits):")
     for cid, spans in r.outages.items():
@@ -297,21 +347,32 @@ def to_json(r: ReplayResult) -> dict[str, Any]:
         "incidents": [inc_json(i) for i in r.incidents],
         "tickets": [
             {
-                "priority": t.priority,
-                "kind": t.kind.value,
-                "circuit": t.circuit,
-                "customer": t.customer,
-                "tier": t.tier.value,
-                "maintenance_level": t.maintenance_level.value,
-                "service_level": t.service_level.value,
-                "incident": t.incident,
-                "root": t.root,
-                "known_at": _t(t.known_at),
-                "restore_minutes": t.restore_minutes,
-                "restore_by": _t(t.restore_by),
-                "heavy_penalty": t.heavy_penalty,
+                "rank": n,
+                "id": tk.id,
+                "priority": tk.priority,
+                "kind": tk.kind.value,
+                "state": tk.state.value,
+                "circuit": tk.circuit_id,
+                "customer": tk.customer_id,
+                "tier": tk.tier.value,
+                "maintenance_level": tk.maintenance_level.value,
+                "service_level": tk.service_level.value,
+                "incident": tk.incident_id,
+                "root": tk.root_key,
+                "detected_at": _t(tk.detected_at),
+                "known_at": _t(tk.known_at),
+                "opened_at": _t(tk.opened_at),
+                "restore_minutes": tk.restore_limit_minutes,
+                "restore_by": _t(tk.restore_due_at),
+                "restored_at": _t(tk.restored_at),
+                "restored_within_limit": restore_met(tk, r.end),
+                "reopened_count": tk.reopened_count,
+                "heavy_penalty": tk.heavy_penalty,
+                "planned_work_id": tk.planned_work_id,
             }
-            for t in r.tickets
+            for n, tk in enumerate(r.tickets, start=1)
         ],
+        "ticket_events": [ev.as_dict() for ev in r.ticket_events],
+        "suppressed": [sp.as_dict() for sp in r.suppressions],
         "outage_intervals": {cid: [{"from": _t(s), "to": _t(e)} for s, e in spans] for cid, spans in r.outages.items()},
     }

@@ -32,6 +32,7 @@ def test_replay_prints_incidents_tickets_and_outages() -> None:
     assert "tickets (3 outage, 3 protection lost):" in out
     assert "    1. outage           C-009" in out
     assert "restore by 2026-12-03T02:00:00Z (2880 min)" in out  # C-010: voice trunk, 48 h
+    assert "TK-20261201T020000Z-C-010  P1574  [restored]  restored 2026-12-01T02:30:00Z  within limit" in out
     assert "outage intervals (3 circuits):" in out
     assert "C-010      2026-12-01T02:00:00Z -> 2026-12-01T02:30:00Z  (1800s)" in out
 
@@ -48,10 +49,26 @@ def test_replay_json() -> None:
         "C-001": "CUST-PGOV",
         "C-006": "CUST-PGOV",
     }
-    assert [(t["priority"], t["kind"], t["circuit"]) for t in doc["tickets"]] == [
-        (1, "outage", "C-001"),
-        (2, "protection_lost", "C-006"),
+    assert [(t["rank"], t["priority"], t["kind"], t["circuit"]) for t in doc["tickets"]] == [
+        (1, 1211, "outage", "C-001"),
+        (2, 2221, "protection_lost", "C-006"),
     ]
+    c001 = doc["tickets"][0]
+    # restored when the access links are spliced (04:00): an hour after its 60 min AAA limit
+    assert (c001["id"], c001["state"], c001["restored_at"], c001["restored_within_limit"]) == (
+        "TK-20261201T020000Z-C-001",
+        "restored",
+        "2026-12-01T04:00:00Z",
+        False,
+    )
+    # the protection C-001 still lacks at 04:00 ends with the cut at once: no ticket of its own
+    assert [(e["event"], e["ticket_id"]) for e in doc["ticket_events"]] == [
+        ("opened", "TK-20261201T020000Z-C-001"),
+        ("opened", "TK-20261201T020000Z-C-006"),
+        ("restored", "TK-20261201T020000Z-C-001"),
+        ("restored", "TK-20261201T020000Z-C-006"),
+    ]
+    assert doc["suppressed"] == []
     # C-001 is back when the SDH access links are spliced (04:00), while the cut itself lasts until 04:05
     assert doc["outage_intervals"]["C-001"] == [{"from": "2026-12-01T02:00:00.100Z", "to": "2026-12-01T04:00:00Z"}]
 
