@@ -7,16 +7,21 @@ Any failure rolls the whole import back: the store is either the old inventory o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
-from sqlalchemy import Engine, Table
+from sqlalchemy import Connection, Engine, Table, select
 
+from correlator.domain import PlannedWorkSource
 from correlator.inventory.inventory import Inventory
 from correlator.policy import SlaPolicy
+from correlator.store import schema
 from correlator.store.db import begin_exclusive, check_ready
+from correlator.store.errors import StoreImportError
 from correlator.store.rows import inventory_rows
 from correlator.store.schema import Base
-from correlator.store.sync import TableCounts, TableDiff, diff_table, write_deletes, write_upserts
+from correlator.store.sync import Row, TableCounts, TableDiff, diff_table, write_deletes, write_upserts
 
 IMPORT_LOCK = 0x6C77_0001
 """Lock key that makes concurrent imports run one after the other."""
@@ -52,8 +57,35 @@ class ImportReport:
         }
 
 
+def _runtime_ids(connection: Connection) -> set[str]:
+    """Ids of the planned-work windows created at run time (``source = 'runtime'``)."""
+    work = cast(Table, schema.PlannedWork.__table__)
+    query = select(work.c.id).where(work.c.source == PlannedWorkSource.runtime.value)
+    return {str(i) for i in connection.execute(query).scalars()}
+
+
+def _keep_runtime_windows(diff: TableDiff, runtime: set[str]) -> None:
+    """Windows created at run time belong to the planned-work service, not to the inventory files:
+    the import never removes them, nor their resources."""
+    if runtime and diff.table.name in ("planned_work", "planned_work_resource"):
+        diff.deletes = [key for key in diff.deletes if key[0] not in runtime]  # key[0]: the window id
+
+
+def _check_runtime_ids(runtime: set[str], wanted: Sequence[Row]) -> None:
+    """An inventory window may not take the id of a window created at run time."""
+    clash = sorted(str(row["id"]) for row in wanted if row["id"] in runtime)
+    if clash:
+        raise StoreImportError(
+            f"planned work {', '.join(sorted(clash))} is in the inventory files and was also created at run time"
+            " (`linewatch planned add` or the API): rename the window in the inventory files"
+            " (a runtime window keeps its id for the record); nothing was stored"
+        )
+
+
 def import_inventory(engine: Engine, inventory: Inventory, policy: SlaPolicy) -> ImportReport:
     """Make the store hold exactly ``inventory``; circuits get their network grade from ``policy``.
+
+    Planned-work windows created at run time are left as they are (:func:`_keep_runtime_windows`).
 
     Raises :class:`~correlator.store.errors.StoreNotReady` if the store is not migrated and
     :class:`~correlator.store.errors.StoreImportError` if the inventory breaks a constraint (for
@@ -63,7 +95,11 @@ def import_inventory(engine: Engine, inventory: Inventory, policy: SlaPolicy) ->
     wanted = {str(cls.__tablename__): rows for cls, rows in inventory_rows(inventory, policy).items()}
     tables: list[Table] = [t for t in Base.metadata.sorted_tables if t.name in wanted]
     with begin_exclusive(engine, IMPORT_LOCK) as connection:
+        runtime = _runtime_ids(connection)
+        _check_runtime_ids(runtime, wanted.get("planned_work", []))
         diffs: list[TableDiff] = [diff_table(connection, t, wanted[t.name]) for t in tables]
+        for diff in diffs:
+            _keep_runtime_windows(diff, runtime)
         for diff in diffs:  # parents first: a new child's parent already exists
             write_upserts(connection, diff)
         for diff in reversed(diffs):  # children first: no row is left pointing at a removed one

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC
 from typing import Any, TypeVar
 
-from correlator.domain import PathRole, ResourceKind
+from correlator.domain import PathRole, PlannedWorkSource, ResourceKind
 from correlator.inventory.inventory import Inventory
 from correlator.inventory.model import (
     Cable,
@@ -220,6 +220,15 @@ def planned_work_rows(work: PlannedWork) -> TableRows:
             "route": work.route,
             "steps": list(work.steps),
             "rollback": work.rollback,
+            "source": PlannedWorkSource.inventory,
+            "revision": 1,
+            "created_at": None,
+            "created_by": None,
+            "updated_at": None,
+            "updated_by": None,
+            "cancelled_at": None,
+            "cancelled_by": None,
+            "cancel_reason": None,
         },
     )
     for seq, ref in enumerate(work.resources):
