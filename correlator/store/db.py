@@ -81,6 +81,8 @@ def _ensure_sqlite_parent(parsed: URL) -> None:
 
 
 def _sqlite_setup(engine: Engine, *, foreign_keys: bool) -> None:
+    wal = bool(engine.url.database) and engine.url.database != ":memory:"
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # take transaction control away from pysqlite; "begin" below emits BEGIN
@@ -89,6 +91,9 @@ def _sqlite_setup(engine: Engine, *, foreign_keys: bool) -> None:
         try:
             cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
             cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            if wal:
+                # readers (API, availability, reports) never block the correlator's writes, nor it them
+                cursor.execute("PRAGMA journal_mode = WAL")
         finally:
             cursor.close()
 

@@ -43,6 +43,7 @@ from correlator.domain import (
     NetworkGrade,
     PathRole,
     PlannedWorkKind,
+    PlannedWorkSource,
     ResourceKind,
     ServiceLevel,
     SiteKind,
@@ -287,7 +288,13 @@ class PathHop(Base):
 
 
 class PlannedWork(Base):
-    """A planned-work window (割接, line repair, move, upgrade); times are aware UTC."""
+    """A planned-work window (割接, line repair, move, upgrade); times are aware UTC.
+
+    ``source`` says who owns the row: ``inventory`` windows are replaced by ``linewatch inventory
+    import``; ``runtime`` ones are created, updated and cancelled through
+    :class:`correlator.planned.service.PlannedWorkService` (CLI, HTTP API) and never touched by an
+    import (migration ``0005``). ``revision`` counts a runtime window's changes (optimistic locking).
+    """
 
     __tablename__ = "planned_work"
     __table_args__ = (Index(None, "start_at", "end_at"),)
@@ -303,6 +310,17 @@ class PlannedWork(Base):
     route: Mapped[str | None] = mapped_column(Text)
     steps: Mapped[list[str]] = mapped_column(JsonList)
     rollback: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[PlannedWorkSource] = mapped_column(
+        str_enum(PlannedWorkSource), index=True, default=PlannedWorkSource.inventory, server_default="inventory"
+    )
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    created_at: Mapped[datetime | None]
+    created_by: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime | None]
+    updated_by: Mapped[str | None] = mapped_column(Text)
+    cancelled_at: Mapped[datetime | None]
+    cancelled_by: Mapped[str | None] = mapped_column(Text)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class PlannedWorkResource(Base):
@@ -325,4 +343,6 @@ INVENTORY_TABLES: tuple[str, ...] = tuple(t.name for t in Base.metadata.sorted_t
 """All inventory tables, parents before children."""
 
 import correlator.alarms.tables  # noqa: E402  - the alarm tables (migration 0002) join this metadata
-import correlator.correlation.tables  # noqa: E402, F401  - the incident tables (migration 0003) join this metadata
+import correlator.correlation.tables  # noqa: E402  - the incident tables (migration 0003) join this metadata
+import correlator.feeds.tables  # noqa: E402  - the feed outbox tables (migration 0006) join this metadata
+import correlator.tickets.tables  # noqa: E402, F401  - the ticket tables (migration 0004) join this metadata
