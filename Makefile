@@ -35,11 +35,12 @@ pytest: $(STAMP) deps services
 
 test: lint typecheck pytest
 
+# The embedded demo: the lab network on simulators plus `linewatch run` on it, until Ctrl-C.
 run: setup
 	$(BIN)/linewatch check-config $(LAB)
 	$(BIN)/linewatch db upgrade $(LAB)
 	$(BIN)/linewatch inventory import $(LAB)
-	$(BIN)/linewatch inventory show $(LAB)
+	$(BIN)/linewatch lab demo --config $(LAB)
 
 clean:
 	rm -rf $(VENV) config/lab/state .pytest_cache .mypy_cache .ruff_cache

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from agent.settings import AgentSettings
+from correlator.feeds.settings import FeedsSettings
+from correlator.service.settings import ApiSettings, CorrelatorSettings
 
 _REF = re.compile(r"^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+|secret:[A-Za-z0-9_.\-]+)$")
 
@@ -98,3 +100,6 @@ class DaemonConfig(Strict):
     store: StoreConfig = StoreConfig()
     credentials: dict[str, CredentialSet] = Field(default_factory=dict)
     agent: AgentSettings = AgentSettings()
+    feeds: FeedsSettings = FeedsSettings()
+    correlator: CorrelatorSettings = CorrelatorSettings()
+    api: ApiSettings = ApiSettings()

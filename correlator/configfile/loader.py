@@ -119,7 +119,7 @@ def _merge_file(inv: Inventory, src: YamlSource, issues: list[ConfigIssue]) -> N
 
 
 def _check_secrets_file(daemon: DaemonConfig, src: YamlSource, base: Path) -> list[ConfigIssue]:
-    """The secrets file must exist and hold every ``secret:KEY`` the credentials name.
+    """The secrets file must exist and hold every ``secret:KEY`` the credentials, feeds and API tokens name.
 
     Only the keys are read into the issues, never a value.
     """
@@ -132,6 +132,12 @@ def _check_secrets_file(daemon: DaemonConfig, src: YamlSource, base: Path) -> li
             for field, value in sub.model_dump().items():
                 if isinstance(value, str) and value.startswith("secret:"):
                     refs.append((("credentials", name, part, field), value.removeprefix("secret:")))
+    for fpath, ref in daemon.feeds.secret_refs():
+        if ref.startswith("secret:"):
+            refs.append((("feeds", *fpath), ref.removeprefix("secret:")))
+    for i, token in enumerate(daemon.api.tokens):
+        if token.secret.startswith("secret:"):
+            refs.append((("api", "tokens", i, "secret"), token.secret.removeprefix("secret:")))
     if not refs:
         return []
     if daemon.secrets_file is None:
@@ -174,7 +180,26 @@ def _check_agent_data(daemon: DaemonConfig, src: YamlSource, base: Path) -> list
         load_profiles(profiles_dir, types)
     except ConfigError as err:
         return list(err.issues)
+    if daemon.agent.cli.enabled:
+        return _check_cli_data(daemon, base, types)
     return []
+
+
+def _check_cli_data(daemon: DaemonConfig, base: Path, types: Any) -> list[ConfigIssue]:
+    """With CLI collection on: the CLI platforms and the vendor alarm-name table load cleanly."""
+    from agent.cli.alarmnames import load_vendor_alarms
+    from agent.cli.platform import load_platforms
+
+    issues: list[ConfigIssue] = []
+    try:
+        load_platforms(daemon.agent.cli_platforms_path(base), types)
+    except ConfigError as err:
+        issues += err.issues
+    try:
+        load_vendor_alarms(daemon.agent.vendor_alarms_path(base), types)
+    except ConfigError as err:
+        issues += err.issues
+    return issues
 
 
 def load_config(path: Path | str) -> LoadedConfig:
