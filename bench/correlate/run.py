@@ -72,6 +72,7 @@ from correlator.inventory.model import (  # noqa: E402
 )
 from correlator.inventory.model import Path as CircuitPath  # noqa: E402
 from correlator.policy import SlaPolicy  # noqa: E402
+from correlator.service.settings import CorrelatorSettings  # noqa: E402
 from correlator.wire import AlarmEvent, Resource  # noqa: E402
 
 TARGET_S = 5.0
@@ -332,7 +333,17 @@ def main() -> int:
     ap.add_argument("--alarms", type=int, default=50_000)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument(
-        "--batch", type=float, default=0.1, help="seconds of stream time per ingest_many() in the batched run"
+        "--batch",
+        type=float,
+        default=CorrelatorSettings().batch_linger_s,
+        help="seconds of stream time per ingest_many() in the batched run (default: the daemon's"
+        " correlator.batch_linger_s)",
+    )
+    ap.add_argument(
+        "--batch-max",
+        type=int,
+        default=CorrelatorSettings().batch_max,
+        help="events per ingest_many() at most (default: the daemon's correlator.batch_max)",
     )
     ap.add_argument("--only", choices=["batched", "single"], help="run one of the two feeding modes")
     args = ap.parse_args()
@@ -370,7 +381,7 @@ def main() -> int:
     if args.only:
         modes = [m for m in modes if (m[1] == 0.0) == (args.only == "single")]
     for label, batch in modes:
-        result = storm_run(net, policy, index, rules, types, events, duct, expected, batch)
+        result = storm_run(net, policy, index, rules, types, events, duct, expected, batch, args.batch_max)
         verdicts.append(report(label, batch, result, len(events)))
         del result
         gc.unfreeze()
@@ -396,8 +407,10 @@ def storm_run(
     duct: str,
     expected: dict[str, ImpactStatus],
     batch: float,
+    batch_max: int,
 ) -> dict[str, Any]:
-    """Feed the storm to a fresh correlator; ``batch`` seconds of stream per ``ingest_many`` (0: one by one)."""
+    """Feed the storm to a fresh correlator; ``batch`` seconds of stream, at most ``batch_max`` events,
+    per ``ingest_many`` (``batch`` 0: one by one)."""
     clock = ManualClock(events[0].observed_at)
     book = AlarmBook(rules.dedup, types, clock, Resolver(net.inv))
     cor = Correlator(net.inv, policy, rules, clock, index, book, alarm_types=types)
@@ -410,7 +423,7 @@ def storm_run(
     pending: list[AlarmEvent] = []
     end = events[0].observed_at + step
     for e in events:
-        if batch and e.observed_at >= end:
+        if batch and (e.observed_at >= end or len(pending) >= batch_max):
             changes += len(cor.ingest_many(pending))
             pending = []
             end = e.observed_at + step
