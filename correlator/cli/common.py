@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import sys
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -46,3 +48,23 @@ def fail(message: str, fix: str = "", code: int = 1) -> NoReturn:
 
 def echo_json(obj: Any) -> None:
     click.echo(json.dumps(obj, indent=2, ensure_ascii=False, default=str))
+
+
+def actor_name(actor: str | None) -> str:
+    """Who makes a change from the command line: ``--by``, else ``cli:<login name>``."""
+    if actor:
+        return actor
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):
+        return "cli"
+
+
+def operator_timezone(cfg: LoadedConfig) -> tzinfo:
+    """The operator's timezone from the config (months, days and printed times are in it)."""
+    from correlator.availability.period import PeriodError, operator_tz
+
+    try:
+        return operator_tz(cfg.daemon.timezone)
+    except PeriodError as exc:
+        fail(str(exc), code=EXIT_CONFIG)

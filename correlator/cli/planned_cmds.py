@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, tzinfo
@@ -12,8 +11,10 @@ from typing import Any, TypeVar
 import click
 from sqlalchemy import Engine
 
-from correlator.availability.period import PeriodError, operator_tz, parse_when, tz_name
+from correlator.availability.period import PeriodError, parse_when, tz_name
 from correlator.cli.common import EXIT_CONFIG, echo_json, fail, json_option, load_or_exit, store_option
+from correlator.cli.common import actor_name as _actor
+from correlator.cli.common import operator_timezone as _tz
 from correlator.clock import SystemClock
 from correlator.configfile.loader import LoadedConfig
 from correlator.diversity.expand import NetworkIndex
@@ -47,22 +48,6 @@ by_option = click.option("--by", "actor", metavar="NAME", help="who makes the ch
 revision_option = click.option(
     "--revision", type=int, metavar="N", help="refuse if the window is no longer at revision N (changed meanwhile)"
 )
-
-
-def _actor(actor: str | None) -> str:
-    if actor:
-        return actor
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (OSError, KeyError):
-        return "cli"
-
-
-def _tz(cfg: LoadedConfig) -> tzinfo:
-    try:
-        return operator_tz(cfg.daemon.timezone)
-    except PeriodError as exc:
-        fail(str(exc), code=EXIT_CONFIG)
 
 
 def _when(text: str | None, tz: tzinfo, *, end_of_day: bool = False) -> datetime | None:

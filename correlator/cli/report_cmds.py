@@ -10,8 +10,9 @@ from typing import Any
 import click
 from sqlalchemy import Engine
 
-from correlator.availability.period import PeriodError, month_period, operator_tz, parse_when
+from correlator.availability.period import PeriodError, month_period, parse_when
 from correlator.cli.common import EXIT_CONFIG, fail, load_or_exit, store_option
+from correlator.cli.common import operator_timezone as _tz
 from correlator.clock import SystemClock
 from correlator.configfile.loader import LoadedConfig
 from correlator.diversity.expand import NetworkIndex
@@ -36,13 +37,6 @@ output_option = click.option(
     "-o", "--output", type=click.Path(path_type=Path), help="write to this file (a folder with --important)"
 )
 as_of_option = click.option("--as-of", metavar="TIME", help="report as if it were TIME (default: now)")
-
-
-def _tz(cfg: LoadedConfig) -> tzinfo:
-    try:
-        return operator_tz(cfg.daemon.timezone)
-    except PeriodError as exc:
-        fail(str(exc), code=EXIT_CONFIG)
 
 
 def _now(as_of: str | None, tz: tzinfo) -> datetime:

@@ -8,7 +8,6 @@ zone are in the daemon config's ``timezone``.
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, tzinfo
@@ -18,6 +17,8 @@ from typing import Any, TypeVar
 import click
 
 from correlator.cli.common import EXIT_CONFIG, echo_json, fail, json_option, load_or_exit, store_option
+from correlator.cli.common import actor_name as _actor
+from correlator.cli.common import operator_timezone as _tz
 from correlator.clock import SystemClock
 from correlator.configfile.loader import LoadedConfig
 from correlator.domain import TicketCause, TicketKind
@@ -43,24 +44,6 @@ note_option = click.option("--note", metavar="TEXT", help="a note kept with the 
 by_option = click.option("--by", "actor", metavar="NAME", help="who records the step (default: cli:<login name>)")
 
 T = TypeVar("T")
-
-
-def _actor(actor: str | None) -> str:
-    if actor:
-        return actor
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (OSError, KeyError):
-        return "cli"
-
-
-def _tz(cfg: LoadedConfig) -> tzinfo:
-    from correlator.availability.period import PeriodError, operator_tz
-
-    try:
-        return operator_tz(cfg.daemon.timezone)
-    except PeriodError as exc:
-        fail(str(exc), code=EXIT_CONFIG)
 
 
 def _when(text: str | None, tz: tzinfo) -> datetime | None:
