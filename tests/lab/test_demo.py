@@ -143,6 +143,10 @@ def test_make_run_serves_metrics_and_health_and_stops_on_ctrl_c(tmp_path: Path) 
         metrics = httpx.get(base + "/metrics", timeout=5)
         assert metrics.status_code == 200
         assert "linewatch_correlator_events_total" in metrics.text
+        page = httpx.get(base + "/", timeout=5, follow_redirects=True)  # the NOC page, and what it loads
+        assert page.status_code == 200 and "<title>linewatch NOC</title>" in page.text
+        for asset in ("noc.js", "noc.css"):
+            assert httpx.get(f"{base}/noc/static/{asset}", timeout=5).status_code == 200
         assert Lab(cfg).supervisor() is not None
     finally:
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group
