@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Table, delete, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from correlator.alarms.book import AlarmRecord, AlarmWrites, BookState, OrphanClear
 from correlator.alarms.model import KINDS, Alarm, AlarmKind, AlarmState
@@ -25,6 +24,8 @@ from correlator.alarms.settings import DedupSettings
 from correlator.alarms.tables import AlarmEventRow, AlarmOrphanClearRow, AlarmRow
 from correlator.alarms.timeline import Timeline
 from correlator.store.db import check_ready
+from correlator.store.upsert import dialect_insert as _insert
+from correlator.store.upsert import upsert
 from correlator.wire import AlarmEvent, Resource, Source
 
 ALARM = cast(Table, AlarmRow.__table__)
@@ -33,14 +34,6 @@ ORPHAN = cast(Table, AlarmOrphanClearRow.__table__)
 
 BATCH = 1000
 """Rows per executemany."""
-
-
-def _insert(connection: Connection, table: Any) -> Any:
-    if connection.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    if connection.dialect.name == "sqlite":
-        return sqlite.insert(table)
-    raise NotImplementedError(f"the alarm store supports SQLite and PostgreSQL, not {connection.dialect.name}")
 
 
 def _chunks(rows: Sequence[dict[str, Any]]) -> Iterable[Sequence[dict[str, Any]]]:
@@ -176,13 +169,7 @@ def save_in(connection: Connection, writes: AlarmWrites) -> None:
     for i in range(0, len(removed), BATCH):
         connection.execute(delete(ORPHAN).where(ORPHAN.c.event_id.in_(removed[i : i + BATCH])))
     alarms = [alarm_row(r) for r in writes.alarms]
-    if alarms:
-        stmt = _insert(connection, ALARM)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["key"], set_={c.name: stmt.excluded[c.name] for c in ALARM.columns if c.name != "key"}
-        )
-        for chunk in _chunks(alarms):
-            connection.execute(stmt, chunk)
+    upsert(connection, ALARM, ["key"], alarms, BATCH)
 
 
 class AlarmRepository:

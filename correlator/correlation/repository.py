@@ -11,12 +11,11 @@ symptoms, circuits and history, for :class:`~correlator.correlation.engine.Corre
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Table, and_, delete, select, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
 
 from correlator.correlation.model import (
     ImpactedCircuit,
@@ -31,6 +30,7 @@ from correlator.correlation.model import (
 from correlator.correlation.tables import ImpactHistoryRow, IncidentCircuitRow, IncidentRow, IncidentSymptomRow
 from correlator.domain import CustomerTier, MaintenanceLevel, ServiceLevel
 from correlator.store.db import check_ready
+from correlator.store.upsert import upsert as _upsert
 
 INCIDENT = cast(Table, IncidentRow.__table__)
 SYMPTOM = cast(Table, IncidentSymptomRow.__table__)
@@ -39,25 +39,6 @@ HISTORY = cast(Table, ImpactHistoryRow.__table__)
 
 BATCH = 1000
 ACTIVE_STATES = (IncidentState.settling.value, IncidentState.open.value, IncidentState.cleared.value)
-
-
-def _insert(connection: Connection, table: Table) -> Any:
-    if connection.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    if connection.dialect.name == "sqlite":
-        return sqlite.insert(table)
-    raise NotImplementedError(f"the incident store supports SQLite and PostgreSQL, not {connection.dialect.name}")
-
-
-def _upsert(connection: Connection, table: Table, keys: list[str], rows: Sequence[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    stmt = _insert(connection, table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=keys, set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
-    )
-    for i in range(0, len(rows), BATCH):
-        connection.execute(stmt, rows[i : i + BATCH])
 
 
 # -- rows ------------------------------------------------------------------------------------------

@@ -31,7 +31,6 @@ from typing import Any, cast
 
 import httpx
 from sqlalchemy import Connection, Engine, Table, delete, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from correlator.clock import Clock
 from correlator.correlation.model import IncidentChange
@@ -43,6 +42,7 @@ from correlator.feeds.settings import Alertmanager
 from correlator.feeds.tables import FeedAlertRow
 from correlator.feeds.webhook import http_client, redact, short_error
 from correlator.secrets import Secret
+from correlator.store.upsert import upsert
 
 log = logging.getLogger("linewatch.feeds")
 
@@ -249,19 +249,7 @@ def _row(destination: str, alert: Alert, now: datetime, old: dict[str, Any] | No
 
 
 def _upsert(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
-        stmt: Any = postgresql.insert(ALERT)
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(ALERT)
-    else:
-        raise NotImplementedError(f"the feed store supports SQLite and PostgreSQL, not {dialect}")
-    keys = ["destination", "alert_key"]
-    stmt = stmt.on_conflict_do_update(
-        index_elements=keys, set_={c.name: stmt.excluded[c.name] for c in ALERT.columns if c.name not in keys}
-    )
-    for i in range(0, len(rows), 500):
-        conn.execute(stmt, rows[i : i + 500])
+    upsert(conn, ALERT, ["destination", "alert_key"], rows, batch=500)
 
 
 class AlertmanagerPusher:

@@ -17,11 +17,12 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Table, and_, bindparam, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from correlator.domain import Area, CustomerTier, MaintenanceLevel, ServiceLevel, TicketCause, TicketKind
 from correlator.store.db import check_ready
+from correlator.store.upsert import dialect_insert as _insert
+from correlator.store.upsert import upsert
 from correlator.tickets.model import (
     ClockName,
     ClockSignalKind,
@@ -40,14 +41,6 @@ CLOCK = cast(Table, TicketClockEventRow.__table__)
 SUPPRESSION = cast(Table, TicketSuppressionRow.__table__)
 
 BATCH = 500
-
-
-def _insert(connection: Connection, table: Table) -> Any:
-    if connection.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    if connection.dialect.name == "sqlite":
-        return sqlite.insert(table)
-    raise NotImplementedError(f"the ticket store supports SQLite and PostgreSQL, not {connection.dialect.name}")
 
 
 def ticket_row(t: Ticket) -> dict[str, Any]:
@@ -334,17 +327,7 @@ def write_in(c: Connection, batch: TicketWrite) -> list[ClockEventRecord]:
     if batch.transitions:
         _insert_transitions(c, batch.transitions, {t.id for t in batch.inserts})
     new = _insert_clock_events(c, batch.clock_events) if batch.clock_events else []
-    if batch.suppressions:
-        stmt = _insert(c, SUPPRESSION)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["incident_id", "circuit_id"],
-            set_={
-                col.name: stmt.excluded[col.name]
-                for col in SUPPRESSION.columns
-                if col.name not in ("incident_id", "circuit_id")
-            },
-        )
-        c.execute(stmt, [_suppression_row(s) for s in batch.suppressions])
+    upsert(c, SUPPRESSION, ["incident_id", "circuit_id"], [_suppression_row(s) for s in batch.suppressions])
     return new
 
 
