@@ -12,18 +12,11 @@ from pathlib import Path
 
 import click
 
-from correlator.cli.common import EXIT_CONFIG, echo_json, fail, load_or_exit, store_option
+from correlator.cli.common import EXIT_CONFIG, config_option_with, echo_json, fail, load_or_exit, store_option
 
 
 @click.command("api")
-@click.option(
-    "--config",
-    "config_path",
-    required=True,
-    metavar="CFG",
-    type=click.Path(path_type=Path),
-    help="the daemon config (linewatch.yaml): inventory, SLA policy, store, api section",
-)
+@config_option_with("the daemon config (linewatch.yaml): inventory, SLA policy, store, api section")
 @store_option
 @click.option("--host", default=None, help="listen address (default: api.host)")
 @click.option("--port", type=click.IntRange(0, 65535), default=None, help="TCP port (default: api.port)")

@@ -12,18 +12,9 @@ import click
 
 from correlator.availability.model import AvailabilityReport, CircuitAvailability, GroupAvailability
 from correlator.availability.period import Period, PeriodError, month_period, operator_tz, parse_when, period_of
-from correlator.cli.common import EXIT_CONFIG, echo_json, fail, json_option, load_or_exit, store_option
+from correlator.cli.common import EXIT_CONFIG, config_option, echo_json, fail, json_option, load_or_exit, store_option
 from correlator.clock import Clock, ManualClock, SystemClock
 from correlator.configfile.loader import LoadedConfig
-
-config_option = click.option(
-    "--config",
-    "config_path",
-    required=True,
-    metavar="CFG",
-    type=click.Path(path_type=Path),
-    help="the daemon config (linewatch.yaml): inventory, SLA policy, store, timezone",
-)
 
 CIRCUIT_COLUMNS = (
     "circuit",

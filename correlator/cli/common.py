@@ -5,11 +5,14 @@ from __future__ import annotations
 import getpass
 import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import tzinfo
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import click
+from sqlalchemy import Engine
 
 from correlator.configfile.errors import ConfigError
 from correlator.configfile.loader import LoadedConfig, load_config
@@ -17,6 +20,19 @@ from correlator.configfile.loader import LoadedConfig, load_config
 EXIT_CONFIG = 2
 
 config_argument = click.argument("config_path", metavar="CONFIG", type=click.Path(path_type=Path))
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def config_option_with(help_text: str) -> Callable[[F], F]:
+    """``--config CFG``, required, with this help text."""
+    return click.option(
+        "--config", "config_path", required=True, metavar="CFG", type=click.Path(path_type=Path), help=help_text
+    )
+
+
+config_option = config_option_with("the daemon config (linewatch.yaml): inventory, SLA policy, store, timezone")
 json_option = click.option("--json", "as_json", is_flag=True, help="print JSON for tools")
 store_option = click.option(
     "--store",
@@ -68,3 +84,19 @@ def operator_timezone(cfg: LoadedConfig) -> tzinfo:
         return operator_tz(cfg.daemon.timezone)
     except PeriodError as exc:
         fail(str(exc), code=EXIT_CONFIG)
+
+
+@contextmanager
+def ready_engine(cfg: LoadedConfig, store_url: str | None) -> Iterator[Engine]:
+    """The store's engine, checked to be at the schema head (exit naming the fix otherwise), disposed after."""
+    from correlator.store import db as store_db
+    from correlator.store.errors import StoreError
+
+    engine = store_db.make_engine(cfg.store_url(store_url))
+    try:
+        store_db.check_ready(engine)
+        yield engine
+    except StoreError as exc:
+        fail(str(exc))
+    finally:
+        engine.dispose()

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any, TypeVar
@@ -12,9 +11,10 @@ import click
 from sqlalchemy import Engine
 
 from correlator.availability.period import PeriodError, parse_when, tz_name
-from correlator.cli.common import EXIT_CONFIG, echo_json, fail, json_option, load_or_exit, store_option
+from correlator.cli.common import EXIT_CONFIG, config_option, echo_json, fail, json_option, load_or_exit, store_option
 from correlator.cli.common import actor_name as _actor
 from correlator.cli.common import operator_timezone as _tz
+from correlator.cli.common import ready_engine as _engine
 from correlator.clock import SystemClock
 from correlator.configfile.loader import LoadedConfig
 from correlator.diversity.expand import NetworkIndex
@@ -31,14 +31,6 @@ from correlator.planned.service import (
 )
 from correlator.planned.store import load_calendar
 
-config_option = click.option(
-    "--config",
-    "config_path",
-    required=True,
-    metavar="CFG",
-    type=click.Path(path_type=Path),
-    help="the daemon config (linewatch.yaml): inventory, SLA policy, store, timezone",
-)
 inventory_only_option = click.option(
     "--inventory-only",
     is_flag=True,
@@ -57,21 +49,6 @@ def _when(text: str | None, tz: tzinfo, *, end_of_day: bool = False) -> datetime
         return parse_when(text, tz, end_of_day=end_of_day)
     except PeriodError as exc:
         fail(str(exc), code=EXIT_CONFIG)
-
-
-@contextmanager
-def _engine(cfg: LoadedConfig, store_url: str | None) -> Iterator[Engine]:
-    from correlator.store import db as store_db
-    from correlator.store.errors import StoreError
-
-    engine = store_db.make_engine(cfg.store_url(store_url))
-    try:
-        store_db.check_ready(engine)
-        yield engine
-    except StoreError as exc:
-        fail(str(exc))
-    finally:
-        engine.dispose()
 
 
 def _calendar(cfg: LoadedConfig, store_url: str | None, inventory_only: bool) -> PlannedCalendar:

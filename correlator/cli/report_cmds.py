@@ -11,20 +11,12 @@ import click
 from sqlalchemy import Engine
 
 from correlator.availability.period import PeriodError, month_period, parse_when
-from correlator.cli.common import EXIT_CONFIG, fail, load_or_exit, store_option
+from correlator.cli.common import EXIT_CONFIG, config_option, fail, load_or_exit, store_option
 from correlator.cli.common import operator_timezone as _tz
 from correlator.clock import SystemClock
 from correlator.configfile.loader import LoadedConfig
 from correlator.diversity.expand import NetworkIndex
 
-config_option = click.option(
-    "--config",
-    "config_path",
-    required=True,
-    metavar="CFG",
-    type=click.Path(path_type=Path),
-    help="the daemon config (linewatch.yaml): inventory, SLA policy, store, timezone",
-)
 format_option = click.option(
     "--format",
     "fmt",

@@ -17,17 +17,10 @@ from pathlib import Path
 
 import click
 
-from correlator.cli.common import fail, fail_config, load_or_exit, store_option
+from correlator.cli.common import config_option_with, fail, fail_config, load_or_exit, store_option
 from correlator.configfile.errors import ConfigError
 
-config_option = click.option(
-    "--config",
-    "config_path",
-    required=True,
-    metavar="CFG",
-    type=click.Path(path_type=Path),
-    help="the daemon config (linewatch.yaml)",
-)
+config_option = config_option_with("the daemon config (linewatch.yaml)")
 json_logs_option = click.option("--json-logs", is_flag=True, help="log JSON lines instead of plain text")
 log_level_option = click.option(
     "--log-level",

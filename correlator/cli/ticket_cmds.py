@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import click
 
-from correlator.cli.common import EXIT_CONFIG, echo_json, fail, json_option, load_or_exit, store_option
+from correlator.cli.common import EXIT_CONFIG, config_option, echo_json, fail, json_option, load_or_exit, store_option
 from correlator.cli.common import actor_name as _actor
 from correlator.cli.common import operator_timezone as _tz
 from correlator.clock import SystemClock
@@ -29,14 +29,6 @@ from correlator.tickets.repository import TicketRepository
 from correlator.tickets.service import TicketService, TransitionResult
 from correlator.tickets.store import OPEN_STATES, TicketQuery
 
-config_option = click.option(
-    "--config",
-    "config_path",
-    required=True,
-    metavar="CFG",
-    type=click.Path(path_type=Path),
-    help="the daemon config (linewatch.yaml): inventory, SLA policy, store, timezone",
-)
 at_option = click.option(
     "--at", "at_text", metavar="TIME", help="when it happened (default now; no zone: the config's timezone)"
 )
