@@ -58,17 +58,17 @@ def real_devices() -> Path:
     return missing("the real-device recordings (shared/real-devices) are not next to the project", "fetch shared/")
 
 
-def free_udp_port(host: str = HOST) -> int:
-    ports = list(PORTS)
-    random.shuffle(ports)
-    for port in ports:
+def free_udp_port(host: str = HOST, ports: range = PORTS) -> int:
+    candidates = list(ports)
+    random.shuffle(candidates)
+    for port in candidates:
         with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM) as sock:
             try:
                 sock.bind((host, port))
             except OSError:
                 continue
             return port
-    raise RuntimeError(f"no free UDP port in {PORTS.start}-{PORTS.stop - 1}")
+    raise RuntimeError(f"no free UDP port in {ports.start}-{ports.stop - 1}")
 
 
 def snmp_get_raw(host: str, port: int, community: str, oid: str, timeout: float = 0.5) -> Any:
@@ -106,7 +106,7 @@ def _wait(proc: subprocess.Popen[bytes], host: str, port: int, community: str, l
     raise RuntimeError(f"SNMP agent on {host}:{port} did not answer: {log.read_text(errors='replace')[-2000:]}")
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         proc.terminate()
         try:
@@ -114,6 +114,41 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def snmpsim_binary() -> str | None:
+    """snmpsim's command responder: the one in this virtual environment, else on PATH."""
+    binary = Path(sys.executable).parent / "snmpsim-command-responder"
+    return str(binary) if binary.exists() else shutil.which("snmpsim-command-responder")
+
+
+def launch_snmpsim(
+    binary: str, data_dir: Path, community: str, cache_dir: Path, log: Path, ports: range = PORTS
+) -> tuple[subprocess.Popen[bytes], int]:
+    """Start snmpsim on ``data_dir`` at a free loopback UDP port; returns once ``community`` answers
+    a GET (three tries on fresh ports), with the process and its port."""
+    for _attempt in range(3):
+        port = free_udp_port(HOST, ports)
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                [
+                    binary,
+                    f"--data-dir={data_dir}",
+                    f"--agent-udpv4-endpoint={HOST}:{port}",
+                    f"--cache-dir={cache_dir}",
+                    "--log-level=error",
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "SNMPSIM_ALLOW_ROOT": "true"},
+            )
+        try:
+            _wait(proc, HOST, port, community, log)
+        except RuntimeError:
+            stop_process(proc)
+            continue
+        return proc, port
+    raise RuntimeError(f"snmpsim did not answer for {data_dir}: {log.read_text(errors='replace')[-2000:]}")
 
 
 # -- net-snmp snmpd --------------------------------------------------------------------------------
@@ -156,7 +191,7 @@ class SnmpdAgent:
     proc: subprocess.Popen[bytes]
 
     def stop(self) -> None:
-        _stop(self.proc)
+        stop_process(self.proc)
 
 
 StartSnmpd = Callable[..., SnmpdAgent]
@@ -247,8 +282,7 @@ StartSnmpsim = Callable[[dict[str, Path | str]], Simulator]
 @pytest.fixture(name="snmpsim")
 def snmpsim_fixture(tmp_path: Path) -> Iterator[StartSnmpsim]:
     """``snmpsim({"community": path_or_text, ...})`` serves each recording under its community."""
-    binary = Path(sys.executable).parent / "snmpsim-command-responder"
-    found = str(binary) if binary.exists() else shutil.which("snmpsim-command-responder")
+    found = snmpsim_binary()
     procs: list[subprocess.Popen[bytes]] = []
 
     def start(recordings: dict[str, Path | str]) -> Simulator:
@@ -260,35 +294,15 @@ def snmpsim_fixture(tmp_path: Path) -> Iterator[StartSnmpsim]:
         for community, source in recordings.items():
             text = source.read_text(encoding="iso-8859-1") if isinstance(source, Path) else source
             (data / f"{community}.snmprec").write_text(text, encoding="iso-8859-1")
-        log = data.parent / f"{data.name}.log"
-        first = next(iter(recordings))
-        for _attempt in range(3):
-            port = free_udp_port()
-            with log.open("wb") as out:
-                proc = subprocess.Popen(
-                    [
-                        found,
-                        f"--data-dir={data}",
-                        f"--agent-udpv4-endpoint={HOST}:{port}",
-                        f"--cache-dir={data.parent / (data.name + '-cache')}",
-                        "--log-level=error",
-                    ],
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    env={**os.environ, "SNMPSIM_ALLOW_ROOT": "true"},
-                )
-            procs.append(proc)
-            try:
-                _wait(proc, HOST, port, first, log)
-            except RuntimeError:
-                _stop(proc)
-                continue
-            return Simulator(HOST, port, data)
-        raise RuntimeError(f"snmpsim did not start: {log.read_text(errors='replace')[-2000:]}")
+        proc, port = launch_snmpsim(
+            found, data, next(iter(recordings)), data.parent / (data.name + "-cache"), data.parent / f"{data.name}.log"
+        )
+        procs.append(proc)
+        return Simulator(HOST, port, data)
 
     yield start
     for proc in procs:
-        _stop(proc)
+        stop_process(proc)
 
 
 def sorted_snmprec(text: str) -> str:
