@@ -71,7 +71,7 @@ from correlator.clock import Clock, SystemClock
 from correlator.configfile.daemon import CredentialSet
 from correlator.configfile.errors import ConfigError, ConfigIssue, PathKey
 from correlator.configfile.loader import LoadedConfig
-from correlator.configfile.yamlsrc import load_yaml
+from correlator.configfile.yamlsrc import issue_in, load_yaml
 from correlator.inventory.model import Device
 from correlator.secrets import SecretResolver
 from correlator.wire import Action, AlarmEvent, ResourceType, Source
@@ -352,10 +352,7 @@ class Agent:
         issues: list[ConfigIssue] = []
 
         def issue(path: PathKey, message: str, fix: str) -> None:
-            if src is not None:
-                issues.append(src.issue(path, message, fix))
-            else:
-                issues.append(ConfigIssue(str(cfg.path), 0, ".".join(map(str, path)), message, fix))
+            issues.append(issue_in(src, cfg.path, path, message, fix))
 
         types_path = settings.alarm_types_path(base)
         types: AlarmTypeTable | None = None

@@ -41,6 +41,13 @@ class YamlSource:
         return ConfigIssue(self.name, self.line_of(path), format_path(path), message, fix)
 
 
+def issue_in(src: YamlSource | None, file: Path, path: PathKey, message: str, fix: str) -> ConfigIssue:
+    """An issue at ``path`` of ``src`` (with its line); line 0 of ``file`` when there is no parsed source."""
+    if src is not None:
+        return src.issue(path, message, fix)
+    return ConfigIssue(str(file), 0, ".".join(map(str, path)), message, fix)
+
+
 def _walk(node: yaml.Node, path: PathKey, src: YamlSource, issues: list[ConfigIssue]) -> None:
     src.lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):

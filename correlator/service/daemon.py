@@ -43,7 +43,7 @@ from correlator.alarmtypes import AlarmTypeTable, load_alarm_types
 from correlator.clock import Clock, SystemClock
 from correlator.configfile.errors import ConfigError, ConfigIssue, PathKey
 from correlator.configfile.loader import LoadedConfig
-from correlator.configfile.yamlsrc import load_yaml
+from correlator.configfile.yamlsrc import issue_in, load_yaml
 from correlator.correlation.engine import Correlator
 from correlator.correlation.model import Incident, IncidentChange
 from correlator.correlation.repository import IncidentRepository, save_changes_in
@@ -95,10 +95,7 @@ def load_correlation(cfg: LoadedConfig) -> tuple[AlarmTypeTable, CorrelationRule
     issues: list[ConfigIssue] = []
 
     def issue(path: PathKey, message: str, fix: str) -> None:
-        if src is not None:
-            issues.append(src.issue(path, message, fix))
-        else:
-            issues.append(ConfigIssue(str(cfg.path), 0, ".".join(map(str, path)), message, fix))
+        issues.append(issue_in(src, cfg.path, path, message, fix))
 
     if settings.alarm_types is not None:
         types_path, where = base / settings.alarm_types, ("correlator", "alarm_types")
