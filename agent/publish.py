@@ -105,6 +105,28 @@ def redact_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+async def ensure_stream(js: JetStreamContext, name: str, subject: str) -> list[str]:
+    """Make sure stream ``name`` exists, creating it for ``subject`` if it does not; returns the
+    stream's subjects (the caller checks its subject is among them).
+
+    The agent and the correlator may both create the stream at the same moment: the loser's create
+    is refused (JetStream answers "subjects overlap" while the winner's create is in flight), so a
+    refused create looks again before it fails."""
+    from nats.js.errors import APIError, NotFoundError
+
+    try:
+        info = await js.stream_info(name)
+    except NotFoundError:
+        try:
+            await js.add_stream(name=name, subjects=[subject])
+        except APIError:
+            info = await js.stream_info(name)  # created meanwhile by the other side; else NotFoundError
+        else:
+            log.info("created JetStream stream %s for subjects %s", name, subject)
+            return [subject]
+    return list(info.config.subjects or [])
+
+
 class NatsPublisher:
     """Publishes to NATS JetStream: subject ``<subject>.<device>``, ``Nats-Msg-Id`` = event id.
 
@@ -136,7 +158,6 @@ class NatsPublisher:
 
     async def _jetstream(self) -> JetStreamContext:
         import nats
-        from nats.js.errors import NotFoundError
 
         if self._nc is None or self._js is None or self._nc.is_closed:
             self._stream_ok = False
@@ -162,18 +183,12 @@ class NatsPublisher:
         js = self._js
         if not self._stream_ok:
             wanted = f"{self.subject}.>"
-            try:
-                info = await js.stream_info(self.stream)
-            except NotFoundError:
-                await js.add_stream(name=self.stream, subjects=[wanted])
-                log.info("created JetStream stream %s for subjects %s", self.stream, wanted)
-            else:
-                subjects = list(info.config.subjects or [])
-                if wanted not in subjects:
-                    raise PublishError(
-                        f"JetStream stream {self.stream} exists without subject {wanted} (it has {subjects}); "
-                        "add the subject to the stream or set agent.publish.stream to another stream"
-                    )
+            subjects = await ensure_stream(js, self.stream, wanted)
+            if wanted not in subjects:
+                raise PublishError(
+                    f"JetStream stream {self.stream} exists without subject {wanted} (it has {subjects}); "
+                    "add the subject to the stream or set agent.publish.stream to another stream"
+                )
             self._stream_ok = True
         return js
 

@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from agent.publish import PublishError, redact_url
+from agent.publish import PublishError, ensure_stream, redact_url
 from correlator.service.settings import Bus
 from correlator.wire import AlarmEvent, WireError, parse_event
 
@@ -210,7 +210,6 @@ class NatsSource:
     async def _connect(self) -> bool:
         import nats
         from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-        from nats.js.errors import NotFoundError
 
         if self._sub is not None and self._nc is not None and self._nc.is_connected:
             return True
@@ -229,19 +228,13 @@ class NatsSource:
                 name="linewatch-correlator",
             )
             js = nc.jetstream()
-            try:
-                info = await js.stream_info(bus.stream)
-            except NotFoundError:
-                await js.add_stream(name=bus.stream, subjects=[self.filter_subject])
-                log.info("created JetStream stream %s for subjects %s", bus.stream, self.filter_subject)
-            else:
-                subjects = list(info.config.subjects or [])
-                if self.filter_subject not in subjects:
-                    await nc.close()
-                    raise RuntimeError(
-                        f"stream {bus.stream} exists without subject {self.filter_subject} (it has {subjects}); "
-                        "add the subject or set correlator.bus.stream to another stream"
-                    )
+            subjects = await ensure_stream(js, bus.stream, self.filter_subject)
+            if self.filter_subject not in subjects:
+                await nc.close()
+                raise RuntimeError(
+                    f"stream {bus.stream} exists without subject {self.filter_subject} (it has {subjects}); "
+                    "add the subject or set correlator.bus.stream to another stream"
+                )
             config = ConsumerConfig(
                 durable_name=bus.durable,
                 ack_policy=AckPolicy.EXPLICIT,

@@ -3,6 +3,7 @@ and a private nats-server process that the test stops and starts again (an outag
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -21,7 +22,15 @@ import pytest_asyncio
 from nats.js.client import JetStreamContext
 
 from agent.observation import Condition, Observation
-from agent.publish import JsonlPublisher, NatsPublisher, PublishError, QueuePublisher, Shipper, redact_url
+from agent.publish import (
+    JsonlPublisher,
+    NatsPublisher,
+    PublishError,
+    QueuePublisher,
+    Shipper,
+    ensure_stream,
+    redact_url,
+)
 from agent.state import StateTracker
 from agent.statestore import StateStore
 from correlator.alarmtypes import load_alarm_types
@@ -190,6 +199,26 @@ async def test_nats_refuses_a_stream_without_its_subjects(js: JetStreamContext, 
         await pub.publish(events(1))
     assert (await js.stream_info(name)).state.messages == 0
     await pub.close()
+
+
+@pytest.mark.asyncio
+async def test_agent_and_correlator_creating_the_stream_at_once_both_succeed(js: JetStreamContext) -> None:
+    # JetStream refuses the second of two simultaneous creates ("subjects overlap") a few times in a
+    # hundred; ensure_stream must take the stream the other side made
+    other = await nats.connect(NATS_URL)
+    try:
+        for _ in range(100):
+            token = secrets.token_hex(4)
+            name, subject = f"LWRACE_{token}", f"lwrace.{token}.>"
+            try:
+                got = await asyncio.gather(
+                    ensure_stream(js, name, subject), ensure_stream(other.jetstream(), name, subject)
+                )
+                assert got == [[subject], [subject]]
+            finally:
+                await js.delete_stream(name)
+    finally:
+        await other.close()
 
 
 class NatsServer:
